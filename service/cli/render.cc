@@ -1,0 +1,121 @@
+#include "service/cli/render.h"
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "service/api/convert.h"
+
+namespace danegate::cli {
+namespace {
+
+std::string Token(v1::Action v) { return api::EnumToken(v1::Action_Name(v), "ACTION_"); }
+std::string Token(v1::Reason v) { return api::EnumToken(v1::Reason_Name(v), "REASON_"); }
+std::string Token(v1::TlsMode v) { return api::EnumToken(v1::TlsMode_Name(v), "TLS_MODE_"); }
+std::string Token(v1::DnssecStatus v) {
+  return api::EnumToken(v1::DnssecStatus_Name(v), "DNSSEC_STATUS_");
+}
+
+std::string TlsaJson(const v1::TlsaRecord& r) {
+  return absl::StrCat("{\"usage\":", r.usage(), ",\"selector\":", r.selector(),
+                      ",\"matching_type\":", r.matching_type(), ",\"data\":\"",
+                      absl::BytesToHexString(r.data()), "\"}");
+}
+
+std::string HostJson(const v1::MxHost& h) {
+  std::vector<std::string> tlsa;
+  for (const v1::TlsaRecord& r : h.tlsa()) tlsa.push_back(TlsaJson(r));
+  return absl::StrCat("{\"host\":", JsonString(h.host()), ",\"preference\":", h.preference(),
+                      ",\"dnssec\":\"", Token(h.dnssec()), "\",\"tls\":\"", Token(h.tls()),
+                      "\",\"reason\":\"", Token(h.reason()), "\",\"detail\":",
+                      JsonString(h.detail()), ",\"tlsa_base_domain\":",
+                      JsonString(h.tlsa_base_domain()), ",\"tlsa\":[",
+                      absl::StrJoin(tlsa, ","), "]}");
+}
+
+std::string TlsaText(const v1::TlsaRecord& r) {
+  return absl::StrCat(r.usage(), " ", r.selector(), " ", r.matching_type(), " ",
+                      absl::BytesToHexString(r.data()));
+}
+
+std::string HostText(const v1::MxHost& h) {
+  std::string out = absl::StrCat("  MX ", h.preference(), " ", h.host(), "\n    dnssec ",
+                                 Token(h.dnssec()), ", tls ", Token(h.tls()), ", reason ",
+                                 Token(h.reason()), "\n    ", h.detail(), "\n");
+  for (const v1::TlsaRecord& r : h.tlsa()) {
+    absl::StrAppend(&out, "    TLSA ", TlsaText(r), "\n");
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string JsonString(absl::string_view text) {
+  std::string out = "\"";
+  for (char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        // Control characters and non-ASCII bytes (details may quote hostile
+        // DNS data) are escaped so the output is always valid JSON.
+        if (u < 0x20 || u >= 0x7f) {
+          absl::StrAppend(&out, "\\u00", absl::Hex(u, absl::kZeroPad2));
+        } else {
+          out += c;
+        }
+    }
+  }
+  out += "\"";
+  return out;
+}
+
+std::string PolicyJson(const v1::ResolvePolicyResponse& p) {
+  std::vector<std::string> hosts;
+  for (const v1::MxHost& h : p.mx()) hosts.push_back(HostJson(h));
+  return absl::StrCat("{\"domain\":", JsonString(p.domain()), ",\"action\":\"",
+                      Token(p.action()), "\",\"authenticated\":false,\"reason\":\"",
+                      Token(p.reason()), "\",\"detail\":", JsonString(p.detail()), ",\"mx\":[",
+                      absl::StrJoin(hosts, ","), "]}");
+}
+
+std::string VerdictJson(const v1::VerifyPeerResponse& v) {
+  return absl::StrCat(
+      "{\"domain\":", JsonString(v.domain()), ",\"action\":\"", Token(v.action()),
+      "\",\"authenticated\":", v.authenticated() ? "true" : "false", ",\"reason\":\"",
+      Token(v.reason()), "\",\"detail\":", JsonString(v.detail()),
+      ",\"matched_tlsa\":", v.has_matched_tlsa() ? TlsaJson(v.matched_tlsa()) : "null",
+      ",\"mx\":[", v.has_mx() ? HostJson(v.mx()) : "", "]}");
+}
+
+std::string PolicyText(const v1::ResolvePolicyResponse& p) {
+  std::string out = absl::StrCat("domain  ", p.domain(), "\naction  ", Token(p.action()),
+                                 "\nreason  ", Token(p.reason()), "\ndetail  ", p.detail(), "\n");
+  for (const v1::MxHost& h : p.mx()) absl::StrAppend(&out, HostText(h));
+  return out;
+}
+
+std::string VerdictText(const v1::VerifyPeerResponse& v) {
+  std::string out = absl::StrCat("domain         ", v.domain(), "\naction         ",
+                                 Token(v.action()), "\nauthenticated  ",
+                                 v.authenticated() ? "yes" : "no", "\nreason         ",
+                                 Token(v.reason()), "\ndetail         ", v.detail(), "\n");
+  if (v.has_matched_tlsa()) {
+    absl::StrAppend(&out, "matched        TLSA ", TlsaText(v.matched_tlsa()), "\n");
+  }
+  if (v.has_mx()) absl::StrAppend(&out, HostText(v.mx()));
+  return out;
+}
+
+int ExitStatus(v1::Action action) {
+  switch (action) {
+    case v1::ACTION_DELIVER: return 0;
+    case v1::ACTION_REJECT: return 69;
+    default: return 75;
+  }
+}
+
+}  // namespace danegate::cli

@@ -1,0 +1,27 @@
+// Output of the danegate CLI: one JSON object, or a readable report, from
+// the API responses (so --local and --server print the same thing).
+#ifndef DANEGATE_SERVICE_CLI_RENDER_H_
+#define DANEGATE_SERVICE_CLI_RENDER_H_
+
+#include <string>
+
+#include "absl/strings/string_view.h"
+#include "danegate/v1/validator.pb.h"
+
+namespace danegate::cli {
+
+std::string PolicyJson(const v1::ResolvePolicyResponse& response);
+std::string VerdictJson(const v1::VerifyPeerResponse& response);
+std::string PolicyText(const v1::ResolvePolicyResponse& response);
+std::string VerdictText(const v1::VerifyPeerResponse& response);
+
+// Returns the process exit status for an action: 0 deliver, 75 defer,
+// 69 reject (sysexits EX_TEMPFAIL / EX_UNAVAILABLE).
+int ExitStatus(v1::Action action);
+
+// Escapes `text` as a JSON string literal, quotes included.
+std::string JsonString(absl::string_view text);
+
+}  // namespace danegate::cli
+
+#endif  // DANEGATE_SERVICE_CLI_RENDER_H_

@@ -1,0 +1,107 @@
+#include "service/common/flags.h"
+
+#include <algorithm>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+
+namespace danegate::common {
+
+void FlagSet::String(std::string name, std::string* target, std::string value_name,
+                     std::string help) {
+  flags_.push_back({std::move(name), Flag::Kind::kString, target, std::move(value_name),
+                    std::move(help)});
+}
+
+void FlagSet::Repeated(std::string name, std::vector<std::string>* target,
+                       std::string value_name, std::string help) {
+  flags_.push_back({std::move(name), Flag::Kind::kRepeated, target, std::move(value_name),
+                    std::move(help)});
+}
+
+void FlagSet::Bool(std::string name, bool* target, std::string help) {
+  flags_.push_back({std::move(name), Flag::Kind::kBool, target, "", std::move(help)});
+}
+
+const FlagSet::Flag* FlagSet::Find(const std::string& name) const {
+  for (const Flag& flag : flags_) {
+    if (flag.name == name) return &flag;
+  }
+  return nullptr;
+}
+
+absl::StatusOr<std::vector<std::string>> FlagSet::Parse(const std::vector<std::string>& args) {
+  std::vector<std::string> positional;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& arg = args[i];
+    if (arg == "--") {
+      positional.insert(positional.end(), args.begin() + static_cast<long>(i) + 1, args.end());
+      break;
+    }
+    if (arg == "-h" || arg == "--help") {
+      help_requested_ = true;
+      return positional;
+    }
+    if (!absl::StartsWith(arg, "--") || arg.size() == 2) {
+      if (absl::StartsWith(arg, "-") && arg.size() > 1) {
+        return absl::InvalidArgumentError(absl::StrCat("unknown option '", arg, "'"));
+      }
+      positional.push_back(arg);
+      continue;
+    }
+    const size_t eq = arg.find('=');
+    const std::string name = arg.substr(2, eq == std::string::npos ? std::string::npos : eq - 2);
+    const Flag* flag = Find(name);
+    if (flag == nullptr) {
+      return absl::InvalidArgumentError(absl::StrCat("unknown option '--", name, "'"));
+    }
+    if (flag->kind == Flag::Kind::kBool) {
+      bool* target = static_cast<bool*>(flag->target);
+      if (eq == std::string::npos) {
+        *target = true;
+      } else {
+        const std::string value = arg.substr(eq + 1);
+        if (value != "true" && value != "false") {
+          return absl::InvalidArgumentError(
+              absl::StrCat("--", name, " takes no value (or =true/=false)"));
+        }
+        *target = value == "true";
+      }
+      continue;
+    }
+    std::string value;
+    if (eq != std::string::npos) {
+      value = arg.substr(eq + 1);
+    } else if (i + 1 < args.size()) {
+      value = args[++i];
+    } else {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--", name, " needs a value (", flag->value_name, ")"));
+    }
+    if (flag->kind == Flag::Kind::kString) {
+      *static_cast<std::string*>(flag->target) = std::move(value);
+    } else {
+      static_cast<std::vector<std::string>*>(flag->target)->push_back(std::move(value));
+    }
+  }
+  return positional;
+}
+
+std::string FlagSet::Help() const {
+  std::vector<std::string> left;
+  size_t width = 0;
+  for (const Flag& flag : flags_) {
+    std::string text = absl::StrCat("  --", flag.name);
+    if (flag.kind != Flag::Kind::kBool) absl::StrAppend(&text, "=", flag.value_name);
+    width = std::max(width, text.size());
+    left.push_back(std::move(text));
+  }
+  std::string out;
+  for (size_t i = 0; i < flags_.size(); ++i) {
+    absl::StrAppend(&out, left[i], std::string(width + 2 - left[i].size(), ' '), flags_[i].help,
+                    flags_[i].kind == Flag::Kind::kRepeated ? " (repeatable)" : "", "\n");
+  }
+  return out;
+}
+
+}  // namespace danegate::common

@@ -1,0 +1,46 @@
+// A small command-line flag parser for danegate's programs: GNU-style
+// "--name=value" / "--name value", booleans, repeatable flags, generated
+// help. Errors are InvalidArgument with a message fit for a usage line.
+#ifndef DANEGATE_SERVICE_COMMON_FLAGS_H_
+#define DANEGATE_SERVICE_COMMON_FLAGS_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace danegate::common {
+
+class FlagSet {
+ public:
+  // Registers flags; `target` must outlive Parse. `value_name` shows in help.
+  void String(std::string name, std::string* target, std::string value_name, std::string help);
+  void Repeated(std::string name, std::vector<std::string>* target, std::string value_name,
+                std::string help);
+  void Bool(std::string name, bool* target, std::string help);
+
+  // Parses `args`; returns the positional arguments. "--" ends the flags.
+  // "-h"/"--help" set help_requested() and stop parsing.
+  absl::StatusOr<std::vector<std::string>> Parse(const std::vector<std::string>& args);
+
+  bool help_requested() const { return help_requested_; }
+  // Returns one line per flag, aligned, for --help.
+  std::string Help() const;
+
+ private:
+  struct Flag {
+    std::string name;
+    enum class Kind { kString, kRepeated, kBool } kind;
+    void* target;
+    std::string value_name;
+    std::string help;
+  };
+  const Flag* Find(const std::string& name) const;
+
+  std::vector<Flag> flags_;
+  bool help_requested_ = false;
+};
+
+}  // namespace danegate::common
+
+#endif  // DANEGATE_SERVICE_COMMON_FLAGS_H_

@@ -1,0 +1,174 @@
+#include "service/engine/dane_engine.h"
+
+#include <atomic>
+#include <memory>
+#include <optional>
+#include <utility>
+#include <vector>
+
+#include "service/dns/name.h"
+#include "service/policy/rules.h"
+
+namespace danegate::engine {
+namespace {
+
+using dns::DnsAnswer;
+using dns::RrType;
+using policy::HostPolicy;
+using policy::MxCandidate;
+
+using HostCallback = absl::AnyInvocable<void(HostPolicy) &&>;
+
+// Evaluates one MX host behind a secure MX RRset: A and AAAA in parallel,
+// then TLSA at each base domain in turn (RFC 7672 §2.2.2). Owns itself
+// through the shared_ptr held by pending callbacks.
+class HostJob : public std::enable_shared_from_this<HostJob> {
+ public:
+  HostJob(dns::Resolver& resolver, MxCandidate candidate, uint16_t port, HostCallback done)
+      : resolver_(resolver), candidate_(std::move(candidate)), port_(port),
+        done_(std::move(done)) {}
+
+  void Start() {
+    auto self = shared_from_this();
+    resolver_.Lookup(candidate_.host, RrType::kA,
+                     [self](DnsAnswer answer) mutable { self->OnAddress(0, std::move(answer)); });
+    resolver_.Lookup(candidate_.host, RrType::kAaaa,
+                     [self](DnsAnswer answer) mutable { self->OnAddress(1, std::move(answer)); });
+  }
+
+ private:
+  void OnAddress(int family, DnsAnswer answer) {
+    addresses_[family] = std::move(answer);
+    // Each slot is written by one callback; the last one sees both.
+    if (pending_addresses_.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+    if (std::optional<HostPolicy> decided =
+            policy::DecideFromAddresses(candidate_, addresses_[0], addresses_[1])) {
+      std::move(done_)(*std::move(decided));
+      return;
+    }
+    bases_ = policy::TlsaBaseDomains(candidate_, addresses_[0], addresses_[1]);
+    LookupTlsa(0);
+  }
+
+  void LookupTlsa(size_t index) {
+    auto self = shared_from_this();
+    resolver_.Lookup(dns::TlsaOwnerName(bases_[index], port_), RrType::kTlsa,
+                     [self, index](DnsAnswer answer) mutable {
+                       self->OnTlsa(index, std::move(answer));
+                     });
+  }
+
+  void OnTlsa(size_t index, DnsAnswer answer) {
+    if (policy::TryNextTlsaBase(answer) && index + 1 < bases_.size()) {
+      LookupTlsa(index + 1);
+      return;
+    }
+    std::move(done_)(policy::DecideFromTlsa(candidate_, bases_[index], answer));
+  }
+
+  dns::Resolver& resolver_;
+  const MxCandidate candidate_;
+  const uint16_t port_;
+  HostCallback done_;
+  DnsAnswer addresses_[2];
+  std::atomic<int> pending_addresses_{2};
+  std::vector<std::string> bases_;
+};
+
+// Resolves one domain: the MX answer, then every candidate host in parallel.
+class PolicyJob : public std::enable_shared_from_this<PolicyJob> {
+ public:
+  PolicyJob(dns::Resolver& resolver, std::string domain, uint16_t port, PolicyCallback done)
+      : resolver_(resolver), domain_(std::move(domain)), port_(port), done_(std::move(done)) {}
+
+  void Start() {
+    auto self = shared_from_this();
+    resolver_.Lookup(domain_, RrType::kMx,
+                     [self](DnsAnswer answer) mutable { self->OnMx(std::move(answer)); });
+  }
+
+ private:
+  void OnMx(DnsAnswer answer) {
+    policy::MxPlan plan = policy::PlanFromMx(domain_, port_, answer);
+    if (plan.decided.has_value()) {
+      std::move(done_)(*std::move(plan.decided));
+      return;
+    }
+    note_ = plan.note;
+    hosts_ = std::move(plan.invalid_hosts);
+    const size_t first = hosts_.size();
+    hosts_.resize(first + plan.candidates.size());
+    if (plan.mx_dnssec != dns::DnssecState::kSecure || plan.candidates.empty()) {
+      for (size_t i = 0; i < plan.candidates.size(); ++i) {
+        hosts_[first + i] = policy::HostBehindInsecureMx(plan.candidates[i]);
+      }
+      Finish();
+      return;
+    }
+    pending_hosts_.store(static_cast<int>(plan.candidates.size()), std::memory_order_release);
+    auto self = shared_from_this();
+    for (size_t i = 0; i < plan.candidates.size(); ++i) {
+      auto job = std::make_shared<HostJob>(
+          resolver_, plan.candidates[i], port_, [self, slot = first + i](HostPolicy host) mutable {
+            self->hosts_[slot] = std::move(host);
+            if (self->pending_hosts_.fetch_sub(1, std::memory_order_acq_rel) == 1) self->Finish();
+          });
+      job->Start();
+    }
+  }
+
+  void Finish() { std::move(done_)(policy::DecideDomain(domain_, port_, std::move(hosts_), note_)); }
+
+  dns::Resolver& resolver_;
+  const std::string domain_;
+  const uint16_t port_;
+  PolicyCallback done_;
+  std::vector<HostPolicy> hosts_;  // one slot per host, each written once
+  std::atomic<int> pending_hosts_{0};
+  std::string note_;
+};
+
+policy::PeerVerdict Judge(const tlsa::DaneMatcher& matcher, const policy::DomainPolicy& policy,
+                          const std::string& mx_host, const tlsa::DerChain& chain) {
+  const HostPolicy* host = policy::FindHost(policy, mx_host);
+  if (!policy::NeedsMatch(host)) return policy::DecidePeer(policy, mx_host, nullptr);
+  absl::StatusOr<tlsa::MatchResult> match =
+      matcher.Match(chain, host->tlsa, host->ReferenceNames());
+  if (!match.ok()) {
+    // The chain was checked at the edge; an error here is internal. Fail
+    // closed: a DANE host without a match is a mismatch.
+    tlsa::MatchResult failed;
+    failed.detail = std::string(match.status().message());
+    return policy::DecidePeer(policy, mx_host, &failed);
+  }
+  return policy::DecidePeer(policy, mx_host, &*match);
+}
+
+}  // namespace
+
+DaneEngine::DaneEngine(dns::Resolver& resolver, const tlsa::DaneMatcher& matcher)
+    : resolver_(resolver), matcher_(matcher) {}
+
+void DaneEngine::ResolvePolicy(std::string domain, uint16_t port, PolicyCallback done) {
+  std::make_shared<PolicyJob>(resolver_, std::move(domain), port, std::move(done))->Start();
+}
+
+void DaneEngine::VerifyPeer(std::string domain, std::string mx_host, uint16_t port,
+                            tlsa::DerChain chain, VerdictCallback done) {
+  ResolvePolicy(std::move(domain), port,
+                [this, mx_host = std::move(mx_host), chain = std::move(chain),
+                 done = std::move(done)](policy::DomainPolicy policy) mutable {
+                  std::move(done)(Judge(matcher_, policy, mx_host, chain));
+                });
+}
+
+policy::PeerVerdict MatchOffline(const tlsa::DaneMatcher& matcher, const std::string& host,
+                                 uint16_t port, std::vector<tlsa::TlsaRecord> records,
+                                 const tlsa::DerChain& chain) {
+  std::vector<HostPolicy> hosts;
+  hosts.push_back(policy::HostFromTrustedTlsa(host, std::move(records)));
+  const policy::DomainPolicy policy = policy::DecideDomain(host, port, std::move(hosts));
+  return Judge(matcher, policy, host, chain);
+}
+
+}  // namespace danegate::engine

@@ -1,0 +1,50 @@
+// The DANE engine: gathers the DNS facts a decision needs through a
+// dns::Resolver, asynchronously and in parallel where the rules allow, and
+// applies the policy rules; matches peer chains with a tlsa::DaneMatcher.
+#ifndef DANEGATE_SERVICE_ENGINE_DANE_ENGINE_H_
+#define DANEGATE_SERVICE_ENGINE_DANE_ENGINE_H_
+
+#include <cstdint>
+#include <string>
+
+#include "absl/functional/any_invocable.h"
+#include "service/dns/resolver.h"
+#include "service/policy/decision.h"
+#include "service/tlsa/chain.h"
+#include "service/tlsa/matcher.h"
+
+namespace danegate::engine {
+
+using PolicyCallback = absl::AnyInvocable<void(policy::DomainPolicy) &&>;
+using VerdictCallback = absl::AnyInvocable<void(policy::PeerVerdict) &&>;
+
+class DaneEngine {
+ public:
+  // `resolver` and `matcher` must outlive the engine and every request.
+  DaneEngine(dns::Resolver& resolver, const tlsa::DaneMatcher& matcher);
+
+  // Resolves the delivery policy of `domain` (canonical, see
+  // dns::CanonicalMailName) for SMTP on `port`. `done` runs exactly once, on
+  // whichever thread delivered the last DNS answer; it must not block.
+  void ResolvePolicy(std::string domain, uint16_t port, PolicyCallback done);
+
+  // Decides whether a TLS session with `mx_host` that presented `chain`
+  // (leaf first, already checked with tlsa::CheckChain) may carry mail for
+  // `domain`. Same callback contract as ResolvePolicy.
+  void VerifyPeer(std::string domain, std::string mx_host, uint16_t port, tlsa::DerChain chain,
+                  VerdictCallback done);
+
+ private:
+  dns::Resolver& resolver_;
+  const tlsa::DaneMatcher& matcher_;
+};
+
+// Returns the verdict for `chain` against `records` given as trusted, with no
+// DNS: the offline `danegate match`.
+policy::PeerVerdict MatchOffline(const tlsa::DaneMatcher& matcher, const std::string& host,
+                                 uint16_t port, std::vector<tlsa::TlsaRecord> records,
+                                 const tlsa::DerChain& chain);
+
+}  // namespace danegate::engine
+
+#endif  // DANEGATE_SERVICE_ENGINE_DANE_ENGINE_H_

@@ -1,0 +1,82 @@
+// What danegate decides: per-host TLS modes, the domain's action, the
+// verdict on a peer, each with a stable reason code. Plain values.
+#ifndef DANEGATE_SERVICE_POLICY_DECISION_H_
+#define DANEGATE_SERVICE_POLICY_DECISION_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "service/dns/answer.h"
+#include "service/tlsa/record.h"
+
+namespace danegate::policy {
+
+enum class Action { kDeliver, kDefer, kReject };
+
+enum class TlsMode { kDane, kMandatory, kOpportunistic, kUnreachable };
+
+// Stable reason codes; ReasonName gives the snake_case form used in logs,
+// metrics and JSON. Mirrors danegate.v1.Reason.
+enum class Reason {
+  kDaneAuthenticated,
+  kDaneRequired,
+  kDaneMismatch,
+  kTlsaUnusable,
+  kInsecureNoDane,
+  kNoTlsa,
+  kDnssecBogus,
+  kDnsFailure,
+  kNoAddress,
+  kNullMx,
+  kDomainNotFound,
+  kStarttlsMissing,
+  kInvalidArgument,
+  kHostNotInPolicy,
+};
+
+const char* ActionName(Action action);
+const char* TlsModeName(TlsMode mode);
+const char* ReasonName(Reason reason);
+
+// The policy for one MX host.
+struct HostPolicy {
+  std::string host;  // canonical MX host name
+  uint16_t preference = 0;
+  dns::DnssecState dnssec = dns::DnssecState::kIndeterminate;
+  TlsMode tls = TlsMode::kUnreachable;
+  Reason reason = Reason::kDnsFailure;
+  std::string detail;
+  std::vector<tlsa::TlsaRecord> tlsa;  // the secure TLSA RRset, as published
+  std::string tlsa_base_domain;        // the host name the RRset belongs to
+
+  // Returns the names a DANE-TA(2) leaf may carry (RFC 7672 §3.2.2): the
+  // TLSA base domain first (also the SNI name), then the MX host name.
+  std::vector<std::string> ReferenceNames() const;
+};
+
+// The answer to "how do I deliver to this domain?".
+struct DomainPolicy {
+  std::string domain;
+  uint16_t port = 25;
+  Action action = Action::kDefer;
+  Reason reason = Reason::kDnsFailure;
+  std::string detail;
+  std::vector<HostPolicy> hosts;  // in preference order
+};
+
+// The answer to "may I deliver over this TLS session?".
+struct PeerVerdict {
+  std::string domain;
+  Action action = Action::kDefer;
+  bool authenticated = false;
+  Reason reason = Reason::kDnsFailure;
+  std::string detail;
+  std::optional<HostPolicy> host;  // the host's policy, when known
+  std::optional<tlsa::TlsaRecord> matched;
+};
+
+}  // namespace danegate::policy
+
+#endif  // DANEGATE_SERVICE_POLICY_DECISION_H_

@@ -1,0 +1,333 @@
+#include "service/policy/rules.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "service/dns/name.h"
+
+namespace danegate::policy {
+namespace {
+
+using dns::DnsAnswer;
+using dns::DnssecState;
+using dns::LookupStatus;
+
+bool Untrustworthy(const DnsAnswer& answer) {
+  return answer.dnssec == DnssecState::kBogus || answer.dnssec == DnssecState::kIndeterminate;
+}
+
+std::string Describe(const DnsAnswer& answer) {
+  std::string text = absl::StrCat(answer.qname, " ", dns::LookupStatusName(answer.status), " (",
+                                  dns::DnssecStateName(answer.dnssec), ")");
+  if (!answer.error.empty()) absl::StrAppend(&text, ": ", answer.error);
+  return text;
+}
+
+HostPolicy MakeHost(const MxCandidate& c, DnssecState dnssec, TlsMode tls, Reason reason,
+                    std::string detail) {
+  HostPolicy host;
+  host.host = c.host;
+  host.preference = c.preference;
+  host.dnssec = dnssec;
+  host.tls = tls;
+  host.reason = reason;
+  host.detail = std::move(detail);
+  return host;
+}
+
+DomainPolicy Decided(absl::string_view domain, uint16_t port, Action action, Reason reason,
+                     std::string detail) {
+  DomainPolicy policy;
+  policy.domain = std::string(domain);
+  policy.port = port;
+  policy.action = action;
+  policy.reason = reason;
+  policy.detail = std::move(detail);
+  return policy;
+}
+
+// Applies the security rules shared by address and TLSA answers: a bogus or
+// indeterminate answer, or a failed lookup, makes the host unreachable.
+std::optional<HostPolicy> UnreachableIfUntrusted(const MxCandidate& c, const DnsAnswer& answer) {
+  if (Untrustworthy(answer)) {
+    return MakeHost(c, answer.dnssec, TlsMode::kUnreachable, Reason::kDnssecBogus,
+                    absl::StrCat("DNSSEC validation failed: ", Describe(answer)));
+  }
+  if (answer.status == LookupStatus::kFailure) {
+    return MakeHost(c, answer.dnssec, TlsMode::kUnreachable, Reason::kDnsFailure,
+                    absl::StrCat("lookup failed: ", Describe(answer)));
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+MxPlan PlanFromMx(absl::string_view domain, uint16_t port, const DnsAnswer& mx) {
+  MxPlan plan;
+  plan.mx_dnssec = mx.dnssec;
+  // RFC 7672 §2.2.1: an MX lookup that fails or is bogus defers delivery;
+  // it is never read as "no MX".
+  if (Untrustworthy(mx)) {
+    plan.decided = Decided(domain, port, Action::kDefer, Reason::kDnssecBogus,
+                           absl::StrCat("MX lookup: ", Describe(mx)));
+    return plan;
+  }
+  switch (mx.status) {
+    case LookupStatus::kFailure:
+      plan.decided = Decided(domain, port, Action::kDefer, Reason::kDnsFailure,
+                             absl::StrCat("MX lookup failed: ", Describe(mx)));
+      return plan;
+    case LookupStatus::kNxDomain:
+      plan.decided = Decided(domain, port, Action::kReject, Reason::kDomainNotFound,
+                             absl::StrCat("domain does not exist (",
+                                          dns::DnssecStateName(mx.dnssec), " NXDOMAIN)"));
+      return plan;
+    case LookupStatus::kNoData:
+      // RFC 5321 §5.1: no MX, the domain itself is the host (preference 0).
+      plan.candidates.push_back({std::string(domain), 0});
+      return plan;
+    case LookupStatus::kOk:
+      break;
+  }
+  // RFC 7505 §3: a null MX ("0 .") says the domain accepts no mail.
+  for (const dns::MxRecord& record : mx.mx) {
+    if (record.exchange.empty()) {
+      plan.decided = Decided(domain, port, Action::kReject, Reason::kNullMx,
+                             "the domain publishes a null MX (RFC 7505): it accepts no mail");
+      return plan;
+    }
+  }
+  std::vector<dns::MxRecord> records = mx.mx;
+  std::stable_sort(records.begin(), records.end(),
+                   [](const auto& x, const auto& y) { return x.preference < y.preference; });
+  size_t dropped = 0;
+  for (const dns::MxRecord& record : records) {
+    absl::StatusOr<std::string> name = dns::CanonicalMailName(record.exchange, "MX host");
+    const std::string host = name.ok() ? *name : record.exchange;
+    const bool seen =
+        std::any_of(plan.candidates.begin(), plan.candidates.end(),
+                    [&](const MxCandidate& c) { return c.host == host; }) ||
+        std::any_of(plan.invalid_hosts.begin(), plan.invalid_hosts.end(),
+                    [&](const HostPolicy& h) { return h.host == host; });
+    if (seen) continue;
+    if (plan.candidates.size() + plan.invalid_hosts.size() == kMaxMxHosts) {
+      ++dropped;
+      continue;
+    }
+    if (!name.ok()) {
+      plan.invalid_hosts.push_back(MakeHost({host, record.preference}, mx.dnssec,
+                                            TlsMode::kUnreachable, Reason::kDnsFailure,
+                                            std::string(name.status().message())));
+      continue;
+    }
+    plan.candidates.push_back({host, record.preference});
+  }
+  if (dropped > 0) {
+    plan.note = absl::StrCat(dropped, " MX hosts beyond the first ", kMaxMxHosts, " ignored");
+  }
+  return plan;
+}
+
+HostPolicy HostBehindInsecureMx(const MxCandidate& c) {
+  return MakeHost(c, DnssecState::kInsecure, TlsMode::kOpportunistic, Reason::kInsecureNoDane,
+                  "the MX RRset is not DNSSEC-signed: no DANE (RFC 7672 §2.2.1)");
+}
+
+std::optional<HostPolicy> DecideFromAddresses(const MxCandidate& c, const DnsAnswer& a,
+                                              const DnsAnswer& aaaa) {
+  // Bogus data for either family makes the host unreachable.
+  for (const DnsAnswer* answer : {&a, &aaaa}) {
+    if (Untrustworthy(*answer)) return UnreachableIfUntrusted(c, *answer);
+  }
+  const bool a_failed = a.status == LookupStatus::kFailure;
+  const bool aaaa_failed = aaaa.status == LookupStatus::kFailure;
+  const bool a_has = a.status == LookupStatus::kOk;
+  const bool aaaa_has = aaaa.status == LookupStatus::kOk;
+  // A failed family is tolerated only when the other one has addresses: the
+  // MTA connects to those, and TLSA (if any) still binds it.
+  if (a_failed && !aaaa_has) return UnreachableIfUntrusted(c, a);
+  if (aaaa_failed && !a_has) return UnreachableIfUntrusted(c, aaaa);
+  if (!a_has && !aaaa_has) {
+    return MakeHost(c, a.dnssec, TlsMode::kUnreachable, Reason::kNoAddress,
+                    absl::StrCat(c.host, " has no A or AAAA records"));
+  }
+  // RFC 7672 §2.2.2: TLSA records are looked up only for hosts whose
+  // address records are secure.
+  for (const DnsAnswer* answer : {&a, &aaaa}) {
+    if (answer->status != LookupStatus::kFailure && answer->dnssec == DnssecState::kInsecure) {
+      return MakeHost(c, DnssecState::kInsecure, TlsMode::kOpportunistic,
+                      Reason::kInsecureNoDane,
+                      absl::StrCat("address records of ", c.host,
+                                   " are not DNSSEC-signed: no DANE (RFC 7672 §2.2.2)"));
+    }
+  }
+  return std::nullopt;
+}
+
+std::vector<std::string> TlsaBaseDomains(const MxCandidate& c, const DnsAnswer& a,
+                                         const DnsAnswer& aaaa) {
+  const DnsAnswer& answered = a.status == LookupStatus::kOk ? a : aaaa;
+  std::vector<std::string> bases;
+  absl::StatusOr<std::string> expanded =
+      dns::CanonicalMailName(answered.canonical_name, "canonical name");
+  if (expanded.ok() && *expanded != c.host) bases.push_back(*expanded);
+  bases.push_back(c.host);
+  return bases;
+}
+
+bool TryNextTlsaBase(const DnsAnswer& tlsa) {
+  return tlsa.dnssec == DnssecState::kSecure &&
+         (tlsa.status == LookupStatus::kNoData || tlsa.status == LookupStatus::kNxDomain);
+}
+
+HostPolicy DecideFromTlsa(const MxCandidate& c, absl::string_view base_domain,
+                          const DnsAnswer& tlsa) {
+  // RFC 7672 §2.2: bogus or failed TLSA lookups make the host unreachable;
+  // never fall back to cleartext or unauthenticated TLS.
+  if (std::optional<HostPolicy> unreachable = UnreachableIfUntrusted(c, tlsa)) {
+    return *std::move(unreachable);
+  }
+  if (tlsa.dnssec == DnssecState::kInsecure) {
+    return MakeHost(c, DnssecState::kInsecure, TlsMode::kOpportunistic, Reason::kInsecureNoDane,
+                    absl::StrCat("TLSA RRset at ", tlsa.qname, " is not DNSSEC-signed: no DANE"));
+  }
+  if (tlsa.status != LookupStatus::kOk || tlsa.tlsa.empty()) {
+    return MakeHost(c, DnssecState::kSecure, TlsMode::kOpportunistic, Reason::kNoTlsa,
+                    absl::StrCat("secure proof of no TLSA records for ", c.host));
+  }
+  HostPolicy host = HostFromTrustedTlsa(c.host, tlsa.tlsa);
+  host.preference = c.preference;
+  host.tlsa_base_domain = std::string(base_domain);
+  return host;
+}
+
+HostPolicy HostFromTrustedTlsa(absl::string_view host_name, std::vector<tlsa::TlsaRecord> records) {
+  std::vector<std::string> unusable;
+  size_t usable = 0;
+  for (const tlsa::TlsaRecord& record : records) {
+    tlsa::Usability u = tlsa::Classify(record);
+    if (u.usable) {
+      ++usable;
+    } else {
+      unusable.push_back(u.why);
+    }
+  }
+  HostPolicy host;
+  if (usable > 0) {
+    host = MakeHost({std::string(host_name), 0}, DnssecState::kSecure, TlsMode::kDane,
+                    Reason::kDaneRequired,
+                    absl::StrCat(usable, " usable TLSA record(s): TLS and a matching chain required"));
+  } else {
+    // RFC 7672 §2.2: a secure RRset with no usable record still means the
+    // server supports TLS: mandatory, unauthenticated.
+    host = MakeHost({std::string(host_name), 0}, DnssecState::kSecure, TlsMode::kMandatory,
+                    Reason::kTlsaUnusable,
+                    absl::StrCat("no usable TLSA record (", absl::StrJoin(unusable, "; "),
+                                 "): TLS mandatory, unauthenticated"));
+  }
+  host.tlsa = std::move(records);
+  host.tlsa_base_domain = std::string(host_name);
+  return host;
+}
+
+DomainPolicy DecideDomain(absl::string_view domain, uint16_t port, std::vector<HostPolicy> hosts,
+                          absl::string_view note) {
+  std::stable_sort(hosts.begin(), hosts.end(),
+                   [](const auto& x, const auto& y) { return x.preference < y.preference; });
+  const auto usable = std::find_if(hosts.begin(), hosts.end(), [](const HostPolicy& h) {
+    return h.tls != TlsMode::kUnreachable;
+  });
+  DomainPolicy policy;
+  if (usable != hosts.end()) {
+    const auto reachable = std::count_if(hosts.begin(), hosts.end(), [](const HostPolicy& h) {
+      return h.tls != TlsMode::kUnreachable;
+    });
+    policy = Decided(domain, port, Action::kDeliver, usable->reason,
+                     absl::StrCat(reachable, " of ", hosts.size(), " MX host(s) usable; first: ",
+                                  usable->host, " (", TlsModeName(usable->tls), ")"));
+  } else if (!hosts.empty()) {
+    policy = Decided(domain, port, Action::kDefer, hosts.front().reason,
+                     absl::StrCat("no usable MX host; first: ", hosts.front().host, ": ",
+                                  hosts.front().detail));
+  } else {
+    policy = Decided(domain, port, Action::kDefer, Reason::kDnsFailure, "no MX host");
+  }
+  if (!note.empty()) absl::StrAppend(&policy.detail, "; ", note);
+  policy.hosts = std::move(hosts);
+  return policy;
+}
+
+const HostPolicy* FindHost(const DomainPolicy& policy, absl::string_view mx_host) {
+  for (const HostPolicy& host : policy.hosts) {
+    if (dns::SameName(host.host, mx_host)) return &host;
+  }
+  return nullptr;
+}
+
+bool NeedsMatch(const HostPolicy* host) { return host != nullptr && host->tls == TlsMode::kDane; }
+
+PeerVerdict DecidePeer(const DomainPolicy& policy, absl::string_view mx_host,
+                       const tlsa::MatchResult* match) {
+  PeerVerdict verdict;
+  verdict.domain = policy.domain;
+  if (policy.action != Action::kDeliver) {
+    verdict.action = policy.action;
+    verdict.reason = policy.reason;
+    verdict.detail = policy.detail;
+    if (const HostPolicy* host = FindHost(policy, mx_host)) verdict.host = *host;
+    return verdict;
+  }
+  const HostPolicy* host = FindHost(policy, mx_host);
+  if (host == nullptr) {
+    // A host outside a DANE domain's validated MX set cannot be checked
+    // against anything: refuse it rather than deliver unauthenticated.
+    const bool dane_domain =
+        std::any_of(policy.hosts.begin(), policy.hosts.end(), [](const HostPolicy& h) {
+          return h.tls == TlsMode::kDane || h.tls == TlsMode::kMandatory;
+        });
+    if (dane_domain) {
+      verdict.action = Action::kDefer;
+      verdict.reason = Reason::kHostNotInPolicy;
+      verdict.detail = absl::StrCat(mx_host, " is not an MX host of ", policy.domain,
+                                    ", whose MX hosts require TLS");
+    } else {
+      verdict.action = Action::kDeliver;
+      verdict.reason = policy.reason;
+      verdict.detail = absl::StrCat(mx_host, " is not an MX host of ", policy.domain,
+                                    ", which has no DANE MX host: no authentication");
+    }
+    return verdict;
+  }
+  verdict.host = *host;
+  verdict.reason = host->reason;
+  verdict.detail = host->detail;
+  switch (host->tls) {
+    case TlsMode::kUnreachable:
+      verdict.action = Action::kDefer;
+      return verdict;
+    case TlsMode::kOpportunistic:
+    case TlsMode::kMandatory:
+      verdict.action = Action::kDeliver;
+      return verdict;
+    case TlsMode::kDane:
+      break;
+  }
+  if (match != nullptr && match->matched && match->record.has_value()) {
+    verdict.action = Action::kDeliver;
+    verdict.authenticated = true;
+    verdict.reason = Reason::kDaneAuthenticated;
+    verdict.matched = match->record;
+    verdict.detail = absl::StrCat("chain matched TLSA ", tlsa::TlsaText(*match->record),
+                                  " at depth ", match->depth);
+    return verdict;
+  }
+  verdict.action = Action::kDefer;
+  verdict.reason = Reason::kDaneMismatch;
+  verdict.detail = absl::StrCat("chain matches no usable TLSA record of ",
+                                host->tlsa_base_domain, match ? ": " : "",
+                                match ? match->detail : "");
+  return verdict;
+}
+
+}  // namespace danegate::policy

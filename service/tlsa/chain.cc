@@ -1,0 +1,96 @@
+#include "service/tlsa/chain.h"
+
+#include <fstream>
+#include <iterator>
+
+#include <openssl/err.h>
+#include <openssl/pem.h>
+
+#include "absl/strings/str_cat.h"
+#include "service/tlsa/openssl_ptr.h"
+
+namespace danegate::tlsa {
+
+X509Ptr ParseDerCertificate(const std::string& der) {
+  const auto* p = reinterpret_cast<const unsigned char*>(der.data());
+  X509Ptr cert(d2i_X509(nullptr, &p, static_cast<long>(der.size())));
+  ERR_clear_error();
+  if (cert == nullptr || p != reinterpret_cast<const unsigned char*>(der.data()) + der.size()) {
+    return nullptr;
+  }
+  return cert;
+}
+
+absl::Status CheckChain(const DerChain& chain) {
+  if (chain.empty()) return absl::InvalidArgumentError("chain: empty; the leaf comes first");
+  if (chain.size() > kMaxChainCertificates) {
+    return absl::InvalidArgumentError(absl::StrCat("chain: ", chain.size(),
+                                                   " certificates; the limit is ",
+                                                   kMaxChainCertificates));
+  }
+  for (size_t i = 0; i < chain.size(); ++i) {
+    if (chain[i].size() > kMaxCertificateSize) {
+      return absl::InvalidArgumentError(absl::StrCat("chain[", i, "]: ", chain[i].size(),
+                                                     " octets; the limit is ",
+                                                     kMaxCertificateSize));
+    }
+    if (ParseDerCertificate(chain[i]) == nullptr) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("chain[", i, "]: not one well-formed DER X.509 certificate"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<DerChain> ReadPemChain(const std::string& path) {
+  // PEM is base64 (4/3) plus headers: bound the file before reading it all.
+  constexpr size_t kMaxPemFile = kMaxChainCertificates * kMaxCertificateSize * 3 / 2;
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::InvalidArgumentError(absl::StrCat(path, ": cannot be read"));
+  std::string pem;
+  pem.resize(kMaxPemFile + 1);
+  in.read(pem.data(), static_cast<std::streamsize>(pem.size()));
+  if (in.bad()) return absl::InvalidArgumentError(absl::StrCat(path, ": cannot be read"));
+  pem.resize(static_cast<size_t>(in.gcount()));
+  if (pem.size() > kMaxPemFile) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": larger than ", kMaxPemFile, " octets"));
+  }
+
+  BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  if (bio == nullptr) return absl::ResourceExhaustedError("BIO_new_mem_buf failed");
+  DerChain chain;
+  for (;;) {
+    X509Ptr cert(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
+    if (cert == nullptr) {
+      const unsigned long err = ERR_peek_last_error();
+      ERR_clear_error();
+      // Running out of PEM blocks is the normal end; anything else is damage.
+      if (ERR_GET_LIB(err) == ERR_LIB_PEM && ERR_GET_REASON(err) == PEM_R_NO_START_LINE) break;
+      return absl::InvalidArgumentError(absl::StrCat(
+          path, ": certificate ", chain.size() + 1, " is not a well-formed PEM certificate"));
+    }
+    if (chain.size() == kMaxChainCertificates) {
+      return absl::InvalidArgumentError(absl::StrCat(path, ": more than ",
+                                                     kMaxChainCertificates, " certificates"));
+    }
+    const int len = i2d_X509(cert.get(), nullptr);
+    if (len <= 0) {
+      return absl::InvalidArgumentError(absl::StrCat(path, ": certificate ",
+                                                     chain.size() + 1, " cannot be encoded"));
+    }
+    std::string der(static_cast<size_t>(len), '\0');
+    auto* out = reinterpret_cast<unsigned char*>(der.data());
+    i2d_X509(cert.get(), &out);
+    chain.push_back(std::move(der));
+  }
+  if (chain.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ": no PEM certificate found"));
+  }
+  if (absl::Status s = CheckChain(chain); !s.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ": ", s.message()));
+  }
+  return chain;
+}
+
+}  // namespace danegate::tlsa

@@ -1,0 +1,361 @@
+// One row per RFC 7672 rule, failure paths beside the happy ones.
+#include "service/policy/rules.h"
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace danegate::policy {
+namespace {
+
+using dns::DnsAnswer;
+using dns::DnssecState;
+using dns::LookupStatus;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+constexpr auto kSecure = DnssecState::kSecure;
+constexpr auto kInsecure = DnssecState::kInsecure;
+constexpr auto kBogus = DnssecState::kBogus;
+constexpr auto kIndeterminate = DnssecState::kIndeterminate;
+constexpr auto kOk = LookupStatus::kOk;
+constexpr auto kNoData = LookupStatus::kNoData;
+constexpr auto kNx = LookupStatus::kNxDomain;
+constexpr auto kFail = LookupStatus::kFailure;
+
+DnsAnswer Answer(std::string qname, LookupStatus status, DnssecState dnssec) {
+  DnsAnswer a;
+  a.qname = qname;
+  a.canonical_name = std::move(qname);
+  a.status = status;
+  a.dnssec = dnssec;
+  if (status == kFail) a.error = "SERVFAIL";
+  return a;
+}
+
+DnsAnswer Mx(LookupStatus status, DnssecState dnssec, std::vector<dns::MxRecord> records = {}) {
+  DnsAnswer a = Answer("example.com", status, dnssec);
+  a.mx = std::move(records);
+  return a;
+}
+
+DnsAnswer Addr(LookupStatus status, DnssecState dnssec, std::string canonical = "mx.example.com") {
+  DnsAnswer a = Answer("mx.example.com", status, dnssec);
+  a.canonical_name = std::move(canonical);
+  if (status == kOk) a.addresses = {"192.0.2.1"};
+  return a;
+}
+
+DnsAnswer Tlsa(LookupStatus status, DnssecState dnssec, std::vector<tlsa::TlsaRecord> records = {}) {
+  DnsAnswer a = Answer("_25._tcp.mx.example.com", status, dnssec);
+  a.tlsa = std::move(records);
+  return a;
+}
+
+const tlsa::TlsaRecord k311{3, 1, 1, std::string(32, 'a')};
+const tlsa::TlsaRecord k211{2, 1, 1, std::string(32, 'b')};
+const tlsa::TlsaRecord kPkix{1, 1, 1, std::string(32, 'c')};
+const tlsa::TlsaRecord kShort{3, 1, 1, std::string(20, 'd')};
+const MxCandidate kMx{"mx.example.com", 10};
+
+TEST(PlanFromMxTest, DecidedDomains) {
+  struct Row {
+    std::string name;
+    DnsAnswer mx;
+    Action want_action;
+    Reason want_reason;
+  };
+  const Row rows[] = {
+      {"MX lookup failed (SERVFAIL/timeout) defers", Mx(kFail, kIndeterminate), Action::kDefer,
+       Reason::kDnsFailure},
+      {"MX lookup failed even if marked insecure", Mx(kFail, kInsecure), Action::kDefer,
+       Reason::kDnsFailure},
+      {"bogus MX RRset defers", Mx(kOk, kBogus, {{10, "mx.example.com"}}), Action::kDefer,
+       Reason::kDnssecBogus},
+      {"indeterminate MX RRset defers", Mx(kOk, kIndeterminate, {{10, "mx.example.com"}}),
+       Action::kDefer, Reason::kDnssecBogus},
+      {"bogus NXDOMAIN defers, never rejects", Mx(kNx, kBogus), Action::kDefer,
+       Reason::kDnssecBogus},
+      {"secure NXDOMAIN rejects", Mx(kNx, kSecure), Action::kReject, Reason::kDomainNotFound},
+      {"insecure NXDOMAIN rejects", Mx(kNx, kInsecure), Action::kReject,
+       Reason::kDomainNotFound},
+      {"null MX rejects", Mx(kOk, kSecure, {{0, ""}}), Action::kReject, Reason::kNullMx},
+      {"null MX in an insecure zone rejects", Mx(kOk, kInsecure, {{0, ""}}), Action::kReject,
+       Reason::kNullMx},
+      {"null MX beside other MX rejects", Mx(kOk, kSecure, {{10, "mx.example.com"}, {0, ""}}),
+       Action::kReject, Reason::kNullMx},
+  };
+  for (const Row& row : rows) {
+    const MxPlan got = PlanFromMx("example.com", 25, row.mx);
+    ASSERT_TRUE(got.decided.has_value()) << row.name;
+    EXPECT_EQ(got.decided->action, row.want_action) << row.name;
+    EXPECT_EQ(got.decided->reason, row.want_reason) << row.name;
+    EXPECT_EQ(got.decided->domain, "example.com") << row.name;
+    EXPECT_TRUE(got.decided->hosts.empty()) << row.name;
+  }
+}
+
+TEST(PlanFromMxTest, NoMxMeansTheDomainItself) {
+  const MxPlan got = PlanFromMx("example.com", 25, Mx(kNoData, kSecure));
+  ASSERT_FALSE(got.decided.has_value());
+  ASSERT_EQ(got.candidates.size(), 1u);
+  EXPECT_EQ(got.candidates[0].host, "example.com");
+  EXPECT_EQ(got.candidates[0].preference, 0);
+  EXPECT_EQ(got.mx_dnssec, kSecure);
+}
+
+TEST(PlanFromMxTest, SortsByPreferenceDropsDuplicatesAndInvalidNames) {
+  const MxPlan got = PlanFromMx(
+      "example.com", 25,
+      Mx(kOk, kSecure,
+         {{20, "b.example.com"}, {10, "a.example.com"}, {30, "a.example.com"}, {5, "bad_name.example"}}));
+  ASSERT_FALSE(got.decided.has_value());
+  ASSERT_EQ(got.candidates.size(), 2u);
+  EXPECT_EQ(got.candidates[0].host, "a.example.com");
+  EXPECT_EQ(got.candidates[1].host, "b.example.com");
+  ASSERT_EQ(got.invalid_hosts.size(), 1u);
+  EXPECT_EQ(got.invalid_hosts[0].tls, TlsMode::kUnreachable);
+  EXPECT_THAT(got.invalid_hosts[0].detail, HasSubstr("contains '_'"));
+}
+
+TEST(PlanFromMxTest, BoundsTheNumberOfHosts) {
+  std::vector<dns::MxRecord> many;
+  for (int i = 0; i < 40; ++i) many.push_back({static_cast<uint16_t>(i), "mx" + std::to_string(i) + ".example.com"});
+  const MxPlan got = PlanFromMx("example.com", 25, Mx(kOk, kSecure, many));
+  EXPECT_EQ(got.candidates.size(), kMaxMxHosts);
+  EXPECT_THAT(got.note, HasSubstr("24 MX hosts beyond the first 16 ignored"));
+}
+
+TEST(HostBehindInsecureMxTest, IsOpportunistic) {
+  const HostPolicy got = HostBehindInsecureMx(kMx);
+  EXPECT_EQ(got.tls, TlsMode::kOpportunistic);
+  EXPECT_EQ(got.reason, Reason::kInsecureNoDane);
+  EXPECT_EQ(got.dnssec, kInsecure);
+}
+
+TEST(DecideFromAddressesTest, Table) {
+  struct Row {
+    std::string name;
+    DnsAnswer a, aaaa;
+    bool want_tlsa_lookup;
+    TlsMode want_tls = TlsMode::kUnreachable;
+    Reason want_reason = Reason::kDnsFailure;
+  };
+  const Row rows[] = {
+      {"secure A and AAAA: look up TLSA", Addr(kOk, kSecure), Addr(kOk, kSecure), true},
+      {"secure A, secure AAAA NODATA", Addr(kOk, kSecure), Addr(kNoData, kSecure), true},
+      {"secure AAAA only", Addr(kNoData, kSecure), Addr(kOk, kSecure), true},
+      {"AAAA failed but A secure", Addr(kOk, kSecure), Addr(kFail, kIndeterminate), true},
+      {"A bogus", Addr(kOk, kBogus), Addr(kOk, kSecure), false, TlsMode::kUnreachable,
+       Reason::kDnssecBogus},
+      {"AAAA bogus NODATA", Addr(kOk, kSecure), Addr(kNoData, kBogus), false,
+       TlsMode::kUnreachable, Reason::kDnssecBogus},
+      {"both failed", Addr(kFail, kIndeterminate), Addr(kFail, kIndeterminate), false,
+       TlsMode::kUnreachable, Reason::kDnsFailure},
+      {"A failed, no AAAA", Addr(kFail, kIndeterminate), Addr(kNoData, kSecure), false,
+       TlsMode::kUnreachable, Reason::kDnsFailure},
+      {"no addresses", Addr(kNoData, kSecure), Addr(kNoData, kSecure), false,
+       TlsMode::kUnreachable, Reason::kNoAddress},
+      {"host does not exist", Addr(kNx, kSecure), Addr(kNx, kSecure), false,
+       TlsMode::kUnreachable, Reason::kNoAddress},
+      {"insecure addresses: no DANE", Addr(kOk, kInsecure), Addr(kNoData, kInsecure), false,
+       TlsMode::kOpportunistic, Reason::kInsecureNoDane},
+      {"one family insecure: no DANE", Addr(kOk, kSecure), Addr(kNoData, kInsecure), false,
+       TlsMode::kOpportunistic, Reason::kInsecureNoDane},
+  };
+  for (const Row& row : rows) {
+    const std::optional<HostPolicy> got = DecideFromAddresses(kMx, row.a, row.aaaa);
+    ASSERT_EQ(!got.has_value(), row.want_tlsa_lookup) << row.name;
+    if (got.has_value()) {
+      EXPECT_EQ(got->tls, row.want_tls) << row.name;
+      EXPECT_EQ(got->reason, row.want_reason) << row.name;
+      EXPECT_EQ(got->host, "mx.example.com") << row.name;
+      EXPECT_EQ(got->preference, 10) << row.name;
+    }
+  }
+}
+
+TEST(TlsaBaseDomainsTest, ExpandedNameFirstThenOriginal) {
+  // RFC 7672 §2.2.2.
+  EXPECT_THAT(TlsaBaseDomains(kMx, Addr(kOk, kSecure, "real.example.net"), Addr(kNoData, kSecure)),
+              ElementsAre("real.example.net", "mx.example.com"));
+  EXPECT_THAT(TlsaBaseDomains(kMx, Addr(kNoData, kSecure), Addr(kOk, kSecure, "v6.example.net")),
+              ElementsAre("v6.example.net", "mx.example.com"));
+  EXPECT_THAT(TlsaBaseDomains(kMx, Addr(kOk, kSecure), Addr(kOk, kSecure)),
+              ElementsAre("mx.example.com"));
+}
+
+TEST(TryNextTlsaBaseTest, OnlyAfterASecureDenial) {
+  EXPECT_TRUE(TryNextTlsaBase(Tlsa(kNoData, kSecure)));
+  EXPECT_TRUE(TryNextTlsaBase(Tlsa(kNx, kSecure)));
+  EXPECT_FALSE(TryNextTlsaBase(Tlsa(kNoData, kInsecure)));
+  EXPECT_FALSE(TryNextTlsaBase(Tlsa(kNx, kBogus)));
+  EXPECT_FALSE(TryNextTlsaBase(Tlsa(kFail, kIndeterminate)));
+  EXPECT_FALSE(TryNextTlsaBase(Tlsa(kOk, kSecure, {k311})));
+}
+
+TEST(DecideFromTlsaTest, Table) {
+  struct Row {
+    std::string name;
+    DnsAnswer tlsa;
+    TlsMode want_tls;
+    Reason want_reason;
+  };
+  const Row rows[] = {
+      {"usable DANE-EE", Tlsa(kOk, kSecure, {k311}), TlsMode::kDane, Reason::kDaneRequired},
+      {"usable DANE-TA", Tlsa(kOk, kSecure, {k211}), TlsMode::kDane, Reason::kDaneRequired},
+      {"usable beside unusable", Tlsa(kOk, kSecure, {kPkix, k311}), TlsMode::kDane,
+       Reason::kDaneRequired},
+      {"all unusable: mandatory TLS", Tlsa(kOk, kSecure, {kPkix, kShort}), TlsMode::kMandatory,
+       Reason::kTlsaUnusable},
+      {"secure NODATA: no TLSA", Tlsa(kNoData, kSecure), TlsMode::kOpportunistic, Reason::kNoTlsa},
+      {"secure NXDOMAIN: no TLSA", Tlsa(kNx, kSecure), TlsMode::kOpportunistic, Reason::kNoTlsa},
+      {"insecure TLSA: no DANE", Tlsa(kOk, kInsecure, {k311}), TlsMode::kOpportunistic,
+       Reason::kInsecureNoDane},
+      {"bogus TLSA: unreachable", Tlsa(kOk, kBogus, {k311}), TlsMode::kUnreachable,
+       Reason::kDnssecBogus},
+      {"bogus denial: unreachable", Tlsa(kNoData, kBogus), TlsMode::kUnreachable,
+       Reason::kDnssecBogus},
+      {"indeterminate: unreachable", Tlsa(kOk, kIndeterminate, {k311}), TlsMode::kUnreachable,
+       Reason::kDnssecBogus},
+      {"failed lookup: unreachable, never opportunistic", Tlsa(kFail, kIndeterminate),
+       TlsMode::kUnreachable, Reason::kDnsFailure},
+  };
+  for (const Row& row : rows) {
+    const HostPolicy got = DecideFromTlsa(kMx, "real.example.net", row.tlsa);
+    EXPECT_EQ(got.tls, row.want_tls) << row.name;
+    EXPECT_EQ(got.reason, row.want_reason) << row.name;
+    EXPECT_EQ(got.preference, 10) << row.name;
+    if (row.want_tls == TlsMode::kDane || row.want_tls == TlsMode::kMandatory) {
+      EXPECT_EQ(got.tlsa, row.tlsa.tlsa) << row.name;
+      EXPECT_EQ(got.tlsa_base_domain, "real.example.net") << row.name;
+      EXPECT_THAT(got.ReferenceNames(), ElementsAre("real.example.net", "mx.example.com"));
+    }
+  }
+}
+
+HostPolicy Host(std::string name, uint16_t preference, TlsMode tls, Reason reason) {
+  HostPolicy h;
+  h.host = std::move(name);
+  h.preference = preference;
+  h.tls = tls;
+  h.reason = reason;
+  if (tls == TlsMode::kDane) h.tlsa = {k311};
+  h.tlsa_base_domain = h.host;
+  return h;
+}
+
+TEST(DecideDomainTest, Table) {
+  struct Row {
+    std::string name;
+    std::vector<HostPolicy> hosts;
+    Action want_action;
+    Reason want_reason;
+  };
+  const Row rows[] = {
+      {"first usable host", {Host("a.example", 10, TlsMode::kDane, Reason::kDaneRequired)},
+       Action::kDeliver, Reason::kDaneRequired},
+      {"first bogus, second good: deliver via the second",
+       {Host("b.example", 20, TlsMode::kDane, Reason::kDaneRequired),
+        Host("a.example", 10, TlsMode::kUnreachable, Reason::kDnssecBogus)},
+       Action::kDeliver, Reason::kDaneRequired},
+      {"all unreachable: defer with the first host's reason",
+       {Host("a.example", 10, TlsMode::kUnreachable, Reason::kDnssecBogus),
+        Host("b.example", 20, TlsMode::kUnreachable, Reason::kDnsFailure)},
+       Action::kDefer, Reason::kDnssecBogus},
+      {"no host", {}, Action::kDefer, Reason::kDnsFailure},
+  };
+  for (const Row& row : rows) {
+    const DomainPolicy got = DecideDomain("example.com", 25, row.hosts, "note");
+    EXPECT_EQ(got.action, row.want_action) << row.name;
+    EXPECT_EQ(got.reason, row.want_reason) << row.name;
+    EXPECT_EQ(got.hosts.size(), row.hosts.size()) << row.name;
+    for (size_t i = 1; i < got.hosts.size(); ++i) {
+      EXPECT_LE(got.hosts[i - 1].preference, got.hosts[i].preference) << row.name;
+    }
+    EXPECT_THAT(got.detail, HasSubstr("note")) << row.name;
+  }
+}
+
+TEST(DecidePeerTest, Table) {
+  const DomainPolicy dane_domain = DecideDomain(
+      "example.com", 25,
+      {Host("mx1.example.com", 10, TlsMode::kDane, Reason::kDaneRequired),
+       Host("mx2.example.com", 20, TlsMode::kMandatory, Reason::kTlsaUnusable),
+       Host("mx3.example.com", 30, TlsMode::kOpportunistic, Reason::kNoTlsa),
+       Host("mx4.example.com", 40, TlsMode::kUnreachable, Reason::kDnssecBogus)});
+  const DomainPolicy plain_domain = DecideDomain(
+      "plain.example", 25,
+      {Host("mx.plain.example", 10, TlsMode::kOpportunistic, Reason::kInsecureNoDane)});
+  DomainPolicy deferred = dane_domain;
+  deferred.action = Action::kDefer;
+  deferred.reason = Reason::kDnsFailure;
+  DomainPolicy rejected = plain_domain;
+  rejected.action = Action::kReject;
+  rejected.reason = Reason::kNullMx;
+
+  tlsa::MatchResult matched;
+  matched.matched = true;
+  matched.record = k311;
+  matched.depth = 0;
+  tlsa::MatchResult mismatched;
+  mismatched.detail = "no match";
+
+  struct Row {
+    std::string name;
+    const DomainPolicy* policy;
+    std::string mx;
+    const tlsa::MatchResult* match;
+    Action want_action;
+    bool want_authenticated;
+    Reason want_reason;
+  };
+  const Row rows[] = {
+      {"dane host, chain matches", &dane_domain, "mx1.example.com", &matched, Action::kDeliver,
+       true, Reason::kDaneAuthenticated},
+      {"dane host, host name in other case", &dane_domain, "MX1.Example.COM", &matched,
+       Action::kDeliver, true, Reason::kDaneAuthenticated},
+      {"dane host, mismatch", &dane_domain, "mx1.example.com", &mismatched, Action::kDefer, false,
+       Reason::kDaneMismatch},
+      {"dane host, no match result", &dane_domain, "mx1.example.com", nullptr, Action::kDefer,
+       false, Reason::kDaneMismatch},
+      {"mandatory host: TLS, unauthenticated", &dane_domain, "mx2.example.com", nullptr,
+       Action::kDeliver, false, Reason::kTlsaUnusable},
+      {"opportunistic host", &dane_domain, "mx3.example.com", nullptr, Action::kDeliver, false,
+       Reason::kNoTlsa},
+      {"unreachable host", &dane_domain, "mx4.example.com", &matched, Action::kDefer, false,
+       Reason::kDnssecBogus},
+      {"host outside a DANE domain's MX set", &dane_domain, "evil.example.net", nullptr,
+       Action::kDefer, false, Reason::kHostNotInPolicy},
+      {"host outside a non-DANE domain's MX set", &plain_domain, "relay.example.net", nullptr,
+       Action::kDeliver, false, Reason::kInsecureNoDane},
+      {"deferred domain", &deferred, "mx1.example.com", &matched, Action::kDefer, false,
+       Reason::kDnsFailure},
+      {"rejected domain", &rejected, "mx.plain.example", nullptr, Action::kReject, false,
+       Reason::kNullMx},
+  };
+  for (const Row& row : rows) {
+    const PeerVerdict got = DecidePeer(*row.policy, row.mx, row.match);
+    EXPECT_EQ(got.action, row.want_action) << row.name;
+    EXPECT_EQ(got.authenticated, row.want_authenticated) << row.name;
+    EXPECT_EQ(got.reason, row.want_reason) << row.name;
+    EXPECT_EQ(got.matched.has_value(), row.want_authenticated) << row.name;
+    EXPECT_FALSE(got.detail.empty()) << row.name;
+  }
+}
+
+TEST(HostFromTrustedTlsaTest, ClassifiesTheGivenRecords) {
+  EXPECT_EQ(HostFromTrustedTlsa("mx.example", {k311}).tls, TlsMode::kDane);
+  const HostPolicy unusable = HostFromTrustedTlsa("mx.example", {kPkix});
+  EXPECT_EQ(unusable.tls, TlsMode::kMandatory);
+  EXPECT_THAT(unusable.detail, HasSubstr("PKIX"));
+}
+
+TEST(NamesTest, ReasonNamesAreSnakeCase) {
+  EXPECT_STREQ(ReasonName(Reason::kDaneAuthenticated), "dane_authenticated");
+  EXPECT_STREQ(ReasonName(Reason::kHostNotInPolicy), "host_not_in_policy");
+  EXPECT_STREQ(ActionName(Action::kReject), "reject");
+  EXPECT_STREQ(TlsModeName(TlsMode::kMandatory), "mandatory");
+}
+
+}  // namespace
+}  // namespace danegate::policy
