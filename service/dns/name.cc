@@ -17,7 +17,7 @@ absl::Status Invalid(absl::string_view field, absl::string_view why) {
 
 std::string Printable(char c) {
   const auto u = static_cast<unsigned char>(c);
-  if (u >= 0x21 && u < 0x7f) return absl::StrCat("'", std::string(1, c), "'");
+  if (u >= 0x20 && u < 0x7f) return absl::StrCat("'", std::string(1, c), "'");
   return absl::StrCat("byte 0x", absl::Hex(u, absl::kZeroPad2));
 }
 

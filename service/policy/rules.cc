@@ -49,14 +49,15 @@ DomainPolicy Decided(absl::string_view domain, uint16_t port, Action action, Rea
 
 // Applies the security rules shared by address and TLSA answers: a bogus or
 // indeterminate answer, or a failed lookup, makes the host unreachable.
+// A failed lookup has no meaningful DNSSEC state, so failure is checked first.
 std::optional<HostPolicy> UnreachableIfUntrusted(const MxCandidate& c, const DnsAnswer& answer) {
-  if (Untrustworthy(answer)) {
-    return MakeHost(c, answer.dnssec, TlsMode::kUnreachable, Reason::kDnssecBogus,
-                    absl::StrCat("DNSSEC validation failed: ", Describe(answer)));
-  }
   if (answer.status == LookupStatus::kFailure) {
     return MakeHost(c, answer.dnssec, TlsMode::kUnreachable, Reason::kDnsFailure,
                     absl::StrCat("lookup failed: ", Describe(answer)));
+  }
+  if (Untrustworthy(answer)) {
+    return MakeHost(c, answer.dnssec, TlsMode::kUnreachable, Reason::kDnssecBogus,
+                    absl::StrCat("DNSSEC validation failed: ", Describe(answer)));
   }
   return std::nullopt;
 }
@@ -68,27 +69,26 @@ MxPlan PlanFromMx(absl::string_view domain, uint16_t port, const DnsAnswer& mx) 
   plan.mx_dnssec = mx.dnssec;
   // RFC 7672 §2.2.1: an MX lookup that fails or is bogus defers delivery;
   // it is never read as "no MX".
+  if (mx.status == LookupStatus::kFailure) {
+    plan.decided = Decided(domain, port, Action::kDefer, Reason::kDnsFailure,
+                           absl::StrCat("MX lookup failed: ", Describe(mx)));
+    return plan;
+  }
   if (Untrustworthy(mx)) {
     plan.decided = Decided(domain, port, Action::kDefer, Reason::kDnssecBogus,
                            absl::StrCat("MX lookup: ", Describe(mx)));
     return plan;
   }
-  switch (mx.status) {
-    case LookupStatus::kFailure:
-      plan.decided = Decided(domain, port, Action::kDefer, Reason::kDnsFailure,
-                             absl::StrCat("MX lookup failed: ", Describe(mx)));
-      return plan;
-    case LookupStatus::kNxDomain:
-      plan.decided = Decided(domain, port, Action::kReject, Reason::kDomainNotFound,
-                             absl::StrCat("domain does not exist (",
-                                          dns::DnssecStateName(mx.dnssec), " NXDOMAIN)"));
-      return plan;
-    case LookupStatus::kNoData:
-      // RFC 5321 §5.1: no MX, the domain itself is the host (preference 0).
-      plan.candidates.push_back({std::string(domain), 0});
-      return plan;
-    case LookupStatus::kOk:
-      break;
+  if (mx.status == LookupStatus::kNxDomain) {
+    plan.decided = Decided(domain, port, Action::kReject, Reason::kDomainNotFound,
+                           absl::StrCat("domain does not exist (", dns::DnssecStateName(mx.dnssec),
+                                        " NXDOMAIN)"));
+    return plan;
+  }
+  if (mx.status == LookupStatus::kNoData) {
+    // RFC 5321 §5.1: no MX, the domain itself is the host (preference 0).
+    plan.candidates.push_back({std::string(domain), 0});
+    return plan;
   }
   // RFC 7505 §3: a null MX ("0 .") says the domain accepts no mail.
   for (const dns::MxRecord& record : mx.mx) {
@@ -138,7 +138,9 @@ std::optional<HostPolicy> DecideFromAddresses(const MxCandidate& c, const DnsAns
                                               const DnsAnswer& aaaa) {
   // Bogus data for either family makes the host unreachable.
   for (const DnsAnswer* answer : {&a, &aaaa}) {
-    if (Untrustworthy(*answer)) return UnreachableIfUntrusted(c, *answer);
+    if (answer->status != LookupStatus::kFailure && Untrustworthy(*answer)) {
+      return UnreachableIfUntrusted(c, *answer);
+    }
   }
   const bool a_failed = a.status == LookupStatus::kFailure;
   const bool aaaa_failed = aaaa.status == LookupStatus::kFailure;
@@ -301,7 +303,7 @@ PeerVerdict DecidePeer(const DomainPolicy& policy, absl::string_view mx_host,
   }
   verdict.host = *host;
   verdict.reason = host->reason;
-  verdict.detail = host->detail;
+  verdict.detail = absl::StrCat(host->host, " (", TlsModeName(host->tls), "): ", host->detail);
   switch (host->tls) {
     case TlsMode::kUnreachable:
       verdict.action = Action::kDefer;

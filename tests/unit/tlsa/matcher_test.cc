@@ -29,8 +29,8 @@ TEST_F(DaneMatcherTest, Table) {
   const TestCert inter = Issue({"Intermediate CA", {}, true}, &root);
   const TestCert leaf = Issue({"leaf", {"mx.example"}}, &inter);
   const TestCert wrong_name = Issue({"leaf", {"www.example"}}, &inter);
-  const TestCert wildcard = Issue({"leaf", {"*.example"}}, &inter);
-  const TestCert partial = Issue({"leaf", {"m*.example"}}, &inter);
+  const TestCert wildcard = Issue({"leaf", {"*.example.com"}}, &inter);
+  const TestCert partial = Issue({"leaf", {"m*.example.com"}}, &inter);
   const TestCert cn_only = Issue({"mx.example", {}}, &inter);
   const TestCert cn_but_san = Issue({"mx.example", {"www.example"}}, &inter);
   const TestCert expired_ta_leaf = Issue({"leaf", {"mx.example"}, false, -60, -30}, &inter);
@@ -63,15 +63,18 @@ TEST_F(DaneMatcherTest, Table) {
       {"2 1 1 wrong name", Chain({&wrong_name, &inter, &root}), {root.Tlsa(2, 1, 1)}, mx, false},
       {"2 1 1 second reference name", Chain({&wrong_name, &inter}), {inter.Tlsa(2, 1, 1)},
        {"base.example", "www.example"}, true, 1},
-      {"2 1 1 wildcard leftmost label", Chain({&wildcard, &inter}), {inter.Tlsa(2, 1, 1)}, mx,
-       true, 1},
-      {"2 1 1 partial wildcard refused", Chain({&partial, &inter}), {inter.Tlsa(2, 1, 1)}, mx,
-       false},
+      {"2 1 1 wildcard leftmost label", Chain({&wildcard, &inter}), {inter.Tlsa(2, 1, 1)},
+       {"mx.example.com"}, true, 1},
+      {"2 1 1 wildcard covers one label only", Chain({&wildcard, &inter}), {inter.Tlsa(2, 1, 1)},
+       {"a.mx.example.com"}, false},
+      {"2 1 1 partial wildcard refused", Chain({&partial, &inter}), {inter.Tlsa(2, 1, 1)},
+       {"mx.example.com"}, false},
       {"2 1 1 CN when no SAN", Chain({&cn_only, &inter}), {inter.Tlsa(2, 1, 1)}, mx, true, 1},
       {"2 1 1 CN ignored when SAN present", Chain({&cn_but_san, &inter}),
        {inter.Tlsa(2, 1, 1)}, mx, false},
       {"2 1 1 TA digest not sent", Chain({&leaf, &inter}), {root.Tlsa(2, 1, 1)}, mx, false},
-      {"2 1 0 TA key not sent", Chain({&leaf, &inter}), {root.Tlsa(2, 1, 0)}, mx, true, 2},
+      // A bare TA key is reported at the depth of the certificate it signed.
+      {"2 1 0 TA key not sent", Chain({&leaf, &inter}), {root.Tlsa(2, 1, 0)}, mx, true, 1},
       {"2 1 1 expired leaf", Chain({&expired_ta_leaf, &inter}), {inter.Tlsa(2, 1, 1)}, mx,
        false},
       {"digest agility: weak matches, strong does not", Chain({&ee}),
