@@ -13,6 +13,7 @@
 #include <deque>
 #include <limits>
 #include <thread>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
@@ -199,11 +200,6 @@ DnsAnswer AnswerFromResponse(const std::string& qname, RrType type,
 
   uint32_t rcode = GETDNS_RCODE_SERVFAIL;
   getdns_dict_get_int(reply, "/header/rcode", &rcode);
-  getdns_bindata* canonical = nullptr;
-  if (getdns_dict_get_bindata(response, "canonical_name", &canonical) == GETDNS_RETURN_GOOD) {
-    std::string name = NameFromWire(canonical);
-    if (!name.empty()) answer.canonical_name = std::move(name);
-  }
   if (rcode == GETDNS_RCODE_NXDOMAIN) {
     answer.status = LookupStatus::kNxDomain;
   } else if (rcode != GETDNS_RCODE_NOERROR) {
@@ -213,29 +209,50 @@ DnsAnswer AnswerFromResponse(const std::string& qname, RrType type,
     return answer;
   }
 
-  uint32_t min_ttl = std::numeric_limits<uint32_t>::max();
+  // Collect the answer section once, then follow the CNAME chain from the
+  // question (bounded: a hostile upstream may send a loop).
+  struct Rr {
+    uint32_t type;
+    uint32_t ttl;
+    std::string owner;
+    getdns_dict* dict;
+  };
+  std::vector<Rr> rrs;
   getdns_list* section = nullptr;
   size_t rr_count = 0;
   if (getdns_dict_get_list(reply, "answer", &section) == GETDNS_RETURN_GOOD &&
       getdns_list_get_length(section, &rr_count) == GETDNS_RETURN_GOOD) {
     for (size_t i = 0; i < rr_count; ++i) {
       getdns_dict* rr = nullptr;
-      uint32_t rr_type = 0, ttl = 0;
+      Rr entry{0, 0, "", nullptr};
       getdns_bindata* owner = nullptr;
       if (getdns_list_get_dict(section, i, &rr) != GETDNS_RETURN_GOOD ||
-          getdns_dict_get_int(rr, "type", &rr_type) != GETDNS_RETURN_GOOD ||
+          getdns_dict_get_int(rr, "type", &entry.type) != GETDNS_RETURN_GOOD ||
           getdns_dict_get_bindata(rr, "name", &owner) != GETDNS_RETURN_GOOD) {
         continue;
       }
-      getdns_dict_get_int(rr, "ttl", &ttl);
-      // Only records of the asked type at the end of the CNAME chain count.
-      if (rr_type != static_cast<uint32_t>(type) ||
-          NameFromWire(owner) != answer.canonical_name) {
-        continue;
-      }
-      min_ttl = std::min(min_ttl, ttl);
-      AddRecord(rr, type, answer);
+      getdns_dict_get_int(rr, "ttl", &entry.ttl);
+      entry.owner = NameFromWire(owner);
+      entry.dict = rr;
+      rrs.push_back(std::move(entry));
     }
+  }
+  constexpr int kMaxCnameChain = 16;
+  for (int hop = 0; hop < kMaxCnameChain; ++hop) {
+    const auto cname = std::find_if(rrs.begin(), rrs.end(), [&](const Rr& rr) {
+      return rr.type == GETDNS_RRTYPE_CNAME && rr.owner == answer.canonical_name;
+    });
+    if (cname == rrs.end()) break;
+    getdns_bindata* target = nullptr;
+    if (getdns_dict_get_bindata(cname->dict, "/rdata/cname", &target) != GETDNS_RETURN_GOOD) break;
+    answer.canonical_name = NameFromWire(target);
+  }
+  uint32_t min_ttl = std::numeric_limits<uint32_t>::max();
+  for (const Rr& rr : rrs) {
+    // Only records of the asked type at the end of the CNAME chain count.
+    if (rr.type != static_cast<uint32_t>(type) || rr.owner != answer.canonical_name) continue;
+    min_ttl = std::min(min_ttl, rr.ttl);
+    AddRecord(rr.dict, type, answer);
   }
   const bool has_records = !answer.mx.empty() || !answer.addresses.empty() || !answer.tlsa.empty();
   if (answer.status != LookupStatus::kNxDomain) {

@@ -131,7 +131,7 @@ MxPlan PlanFromMx(absl::string_view domain, uint16_t port, const DnsAnswer& mx) 
 
 HostPolicy HostBehindInsecureMx(const MxCandidate& c) {
   return MakeHost(c, DnssecState::kInsecure, TlsMode::kOpportunistic, Reason::kInsecureNoDane,
-                  "the MX RRset is not DNSSEC-signed: no DANE (RFC 7672 §2.2.1)");
+                  "the MX RRset is not DNSSEC-signed: no DANE (RFC 7672 section 2.2.1)");
 }
 
 std::optional<HostPolicy> DecideFromAddresses(const MxCandidate& c, const DnsAnswer& a,
@@ -161,7 +161,7 @@ std::optional<HostPolicy> DecideFromAddresses(const MxCandidate& c, const DnsAns
       return MakeHost(c, DnssecState::kInsecure, TlsMode::kOpportunistic,
                       Reason::kInsecureNoDane,
                       absl::StrCat("address records of ", c.host,
-                                   " are not DNSSEC-signed: no DANE (RFC 7672 §2.2.2)"));
+                                   " are not DNSSEC-signed: no DANE (RFC 7672 section 2.2.2)"));
     }
   }
   return std::nullopt;

@@ -1,0 +1,53 @@
+"""Fixtures shared by the integration tests: the DNSSEC lab (real Knot DNS
+and Unbound on loopback) and the danegate binary under test."""
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "lab"))
+import dnslab  # noqa: E402
+
+ROOT = os.path.dirname(os.path.dirname(HERE))
+
+
+def binary(name, env_var):
+    path = os.environ.get(env_var) or os.path.join(ROOT, "build", "service", name)
+    if not os.access(path, os.X_OK):
+        pytest.exit(f"{path} not built (set {env_var})", returncode=2)
+    return path
+
+
+@pytest.fixture(scope="session")
+def danegate():
+    return binary("danegate", "DANEGATE_BIN")
+
+
+@pytest.fixture(scope="session")
+def lab(tmp_path_factory):
+    lab = dnslab.DnsLab(str(tmp_path_factory.mktemp("lab"))).start()
+    yield lab
+    lab.stop()
+
+
+class Cli:
+    """Runs danegate and parses its JSON."""
+
+    def __init__(self, path):
+        self.path = path
+
+    def run(self, *args, timeout=60):
+        return subprocess.run([self.path, *args], capture_output=True, text=True, timeout=timeout)
+
+    def json(self, *args, timeout=60):
+        out = self.run(*args, "--json", timeout=timeout)
+        assert out.stdout, f"no output; exit {out.returncode}; stderr: {out.stderr}"
+        return out.returncode, json.loads(out.stdout)
+
+
+@pytest.fixture(scope="session")
+def cli(danegate):
+    return Cli(danegate)

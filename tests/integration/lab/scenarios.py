@@ -1,0 +1,183 @@
+"""The DNSSEC lab's scenarios: one data table, reused by every integration
+test (the CLI now; the service and the MTA plugins later).
+
+Each scenario names a recipient domain under the signed zone dane.test., the
+records that make it, and what danegate must answer: the policy (action,
+reason, each MX host's TLS mode) and, for some, VerifyPeer with a chain.
+"""
+from dataclasses import dataclass, field
+
+LOOPBACK = "127.0.0.1"
+LOOPBACK6 = "::1"
+
+
+@dataclass
+class Verify:
+    mx: str            # MX host the MTA connected to
+    chain: str         # key of CertSet.chains
+    action: str
+    authenticated: bool
+    reason: str
+
+
+@dataclass
+class Scenario:
+    name: str
+    domain: str
+    action: str
+    reason: str
+    hosts: list = field(default_factory=list)   # [(host, tls mode)] in MX order
+    verify: list = field(default_factory=list)  # [Verify]
+    resolver: str = "lab"                       # "lab" or "blackhole" (timeouts)
+
+
+def _a(host):
+    return [f"{host} A {LOOPBACK}", f"{host} AAAA {LOOPBACK6}"]
+
+
+def dane_test_records(certs):
+    """Records of the signed zone dane.test. (relative names)."""
+    ee, other, root, inter = certs.ee, certs.other, certs.root, certs.inter
+    weak_garbage = "00" * 64
+    r = []
+    # Hosts with TLSA records.
+    for host, tlsa in [
+        ("mx-311", [ee.tlsa(3, 1, 1)]),
+        ("mx-301", [ee.tlsa(3, 0, 1)]),
+        ("mx-312", [ee.tlsa(3, 1, 2)]),
+        ("mx-ta", [root.tlsa(2, 1, 1)]),
+        ("mx-ta-notsent", [root.tlsa(2, 1, 1)]),
+        ("mx-ta-key", [root.tlsa(2, 1, 0)]),
+        ("mx-mismatch", [other.tlsa(3, 1, 1)]),
+        # RFC 7671 §9: SHA-512 present, so the matching SHA-256 is ignored.
+        ("mx-agility", [ee.tlsa(3, 1, 1), f"3 1 2 {weak_garbage}"]),
+        # Every record unusable: PKIX usages, unknown values, bad length.
+        ("mx-unusable", [ee.tlsa(1, 1, 1), ee.tlsa(0, 0, 1), "3 1 1 " + "ab" * 20,
+                         ee.tlsa(4, 1, 1), "3 2 1 " + "cd" * 32,
+                         "3 1 7 " + "ef" * 32]),
+        ("mx-cname-target", [ee.tlsa(3, 1, 1)]),
+        ("alias", [other.tlsa(3, 1, 1)]),
+        ("alias2", [ee.tlsa(3, 1, 1)]),
+        ("d-nomx", [ee.tlsa(3, 1, 1)]),
+    ]:
+        if host not in ("alias", "alias2"):
+            r += _a(host)
+        r += [f"_25._tcp.{host} TLSA {t}" for t in tlsa]
+    r += _a("mx-notlsa")
+    r += _a("mx-plain2")
+    r += ["alias CNAME mx-cname-target", "alias2 CNAME mx-plain2"]
+    r += _a("mx-tlsacname") + ["_25._tcp.mx-tlsacname CNAME tlsa-target",
+                                f"tlsa-target TLSA {ee.tlsa(3, 1, 1)}"]
+    r += _a("mx-tlsabogus") + ["_25._tcp.mx-tlsabogus CNAME tlsa.expired"]
+    r += _a("mx-tlsaservfail") + ["_25._tcp.mx-tlsaservfail CNAME tlsa.servfail"]
+    # Recipient domains.
+    mx = {
+        "d-311": ["10 mx-311"], "d-301": ["10 mx-301"], "d-312": ["10 mx-312"],
+        "d-ta": ["10 mx-ta"], "d-ta-wrongname": ["10 mx-ta"],
+        "d-ta-notsent": ["10 mx-ta-notsent"], "d-ta-key": ["10 mx-ta-key"],
+        "d-mismatch": ["10 mx-mismatch"], "d-agility": ["10 mx-agility"],
+        "d-unusable": ["10 mx-unusable"], "d-notlsa": ["10 mx-notlsa"],
+        "d-insecaddr": ["10 mx.insec"],
+        "d-bogus-alone": ["10 mx.badds"],
+        "d-expired-alone": ["10 mx.expired"],
+        "d-bogus-second": ["10 mx.expired", "20 mx-311"],
+        "d-cname-mx": ["10 alias"], "d-cname-orig": ["10 alias2"],
+        "d-tlsacname": ["10 mx-tlsacname"], "d-tlsabogus": ["10 mx-tlsabogus"],
+        "d-tlsaservfail": ["10 mx-tlsaservfail"],
+        "d-nullmx": ["0 ."],
+    }
+    for domain, records in mx.items():
+        r += [f"{domain} MX {m}" for m in records]
+    r += _a("d-nomx")
+    return r
+
+
+def child_records(zone):
+    """Records of the child zones (relative names)."""
+    return {
+        "nsec3": ["@ MX 10 mx"] + _a("mx"),
+        "expired": ["@ MX 10 mx"] + _a("mx") + ["tlsa TLSA 3 1 1 " + "11" * 32],
+        "badds": ["@ MX 10 mx"] + _a("mx"),
+        "insec": ["@ MX 10 mx"] + _a("mx") + ["_25._tcp.mx TLSA 3 1 1 " + "22" * 32],
+    }[zone]
+
+
+D = "dane.test"
+SCENARIOS = [
+    Scenario("dane-ee 3 1 1", f"d-311.{D}", "deliver", "dane_required",
+             [(f"mx-311.{D}", "dane")],
+             [Verify(f"mx-311.{D}", "ee", "deliver", True, "dane_authenticated"),
+              Verify(f"mx-311.{D}", "other", "defer", False, "dane_mismatch")]),
+    Scenario("dane-ee 3 0 1", f"d-301.{D}", "deliver", "dane_required",
+             [(f"mx-301.{D}", "dane")],
+             [Verify(f"mx-301.{D}", "ee", "deliver", True, "dane_authenticated")]),
+    Scenario("dane-ee 3 1 2", f"d-312.{D}", "deliver", "dane_required",
+             [(f"mx-312.{D}", "dane")],
+             [Verify(f"mx-312.{D}", "ee", "deliver", True, "dane_authenticated")]),
+    Scenario("dane-ta 2 1 1 with chain and name", f"d-ta.{D}", "deliver", "dane_required",
+             [(f"mx-ta.{D}", "dane")],
+             [Verify(f"mx-ta.{D}", "ta", "deliver", True, "dane_authenticated")]),
+    Scenario("dane-ta 2 1 1 wrong name", f"d-ta-wrongname.{D}", "deliver", "dane_required",
+             [(f"mx-ta.{D}", "dane")],
+             [Verify(f"mx-ta.{D}", "ta_wrong_name", "defer", False, "dane_mismatch")]),
+    Scenario("dane-ta digest, TA not sent by the server", f"d-ta-notsent.{D}", "deliver",
+             "dane_required", [(f"mx-ta-notsent.{D}", "dane")],
+             [Verify(f"mx-ta-notsent.{D}", "ta_no_root", "defer", False, "dane_mismatch")]),
+    Scenario("dane-ta full key, TA not sent by the server", f"d-ta-key.{D}", "deliver",
+             "dane_required", [(f"mx-ta-key.{D}", "dane")],
+             [Verify(f"mx-ta-key.{D}", "ta_no_root", "deliver", True, "dane_authenticated")]),
+    Scenario("TLSA does not match", f"d-mismatch.{D}", "deliver", "dane_required",
+             [(f"mx-mismatch.{D}", "dane")],
+             [Verify(f"mx-mismatch.{D}", "ee", "defer", False, "dane_mismatch")]),
+    Scenario("digest agility: weak digest matches, strong does not", f"d-agility.{D}",
+             "deliver", "dane_required", [(f"mx-agility.{D}", "dane")],
+             [Verify(f"mx-agility.{D}", "ee", "defer", False, "dane_mismatch")]),
+    Scenario("all records unusable", f"d-unusable.{D}", "deliver", "tlsa_unusable",
+             [(f"mx-unusable.{D}", "mandatory")],
+             [Verify(f"mx-unusable.{D}", "other", "deliver", False, "tlsa_unusable")]),
+    Scenario("secure, no TLSA (NSEC)", f"d-notlsa.{D}", "deliver", "no_tlsa",
+             [(f"mx-notlsa.{D}", "opportunistic")],
+             [Verify(f"mx-notlsa.{D}", "other", "deliver", False, "no_tlsa")]),
+    Scenario("secure, no TLSA (NSEC3)", f"nsec3.{D}", "deliver", "no_tlsa",
+             [(f"mx.nsec3.{D}", "opportunistic")]),
+    Scenario("insecure delegation", f"insec.{D}", "deliver", "insecure_no_dane",
+             [(f"mx.insec.{D}", "opportunistic")],
+             [Verify(f"mx.insec.{D}", "other", "deliver", False, "insecure_no_dane")]),
+    Scenario("secure MX, insecure address records", f"d-insecaddr.{D}", "deliver",
+             "insecure_no_dane", [(f"mx.insec.{D}", "opportunistic")]),
+    Scenario("bogus MX RRset (expired RRSIG)", f"expired.{D}", "defer", "dnssec_bogus"),
+    Scenario("bogus MX RRset (key not in DS)", f"badds.{D}", "defer", "dnssec_bogus"),
+    Scenario("bogus host alone (key not in DS)", f"d-bogus-alone.{D}", "defer", "dnssec_bogus",
+             [(f"mx.badds.{D}", "unreachable")],
+             [Verify(f"mx.badds.{D}", "ee", "defer", False, "dnssec_bogus")]),
+    Scenario("bogus host alone (expired RRSIG)", f"d-expired-alone.{D}", "defer",
+             "dnssec_bogus", [(f"mx.expired.{D}", "unreachable")]),
+    Scenario("bogus first MX, good second", f"d-bogus-second.{D}", "deliver", "dane_required",
+             [(f"mx.expired.{D}", "unreachable"), (f"mx-311.{D}", "dane")],
+             [Verify(f"mx-311.{D}", "ee", "deliver", True, "dane_authenticated"),
+              Verify(f"mx.expired.{D}", "ee", "defer", False, "dnssec_bogus")]),
+    Scenario("upstream SERVFAIL on the MX lookup", f"servfail.{D}", "defer", "dns_failure"),
+    Scenario("upstream SERVFAIL on the TLSA lookup", f"d-tlsaservfail.{D}", "defer",
+             "dns_failure", [(f"mx-tlsaservfail.{D}", "unreachable")]),
+    Scenario("upstream timeout", f"d-311.{D}", "defer", "dns_failure", resolver="blackhole"),
+    Scenario("CNAME'd MX host: TLSA at the expanded name first", f"d-cname-mx.{D}", "deliver",
+             "dane_required", [(f"alias.{D}", "dane")],
+             [Verify(f"alias.{D}", "ee", "deliver", True, "dane_authenticated"),
+              Verify(f"alias.{D}", "other", "defer", False, "dane_mismatch")]),
+    Scenario("CNAME'd MX host: TLSA at the original name", f"d-cname-orig.{D}", "deliver",
+             "dane_required", [(f"alias2.{D}", "dane")],
+             [Verify(f"alias2.{D}", "ee", "deliver", True, "dane_authenticated")]),
+    Scenario("CNAME'd TLSA owner", f"d-tlsacname.{D}", "deliver", "dane_required",
+             [(f"mx-tlsacname.{D}", "dane")],
+             [Verify(f"mx-tlsacname.{D}", "ee", "deliver", True, "dane_authenticated")]),
+    Scenario("TLSA owner CNAME into a bogus zone", f"d-tlsabogus.{D}", "defer", "dnssec_bogus",
+             [(f"mx-tlsabogus.{D}", "unreachable")]),
+    Scenario("no MX: the domain's own address", f"d-nomx.{D}", "deliver", "dane_required",
+             [(f"d-nomx.{D}", "dane")],
+             [Verify(f"d-nomx.{D}", "ee", "deliver", True, "dane_authenticated")]),
+    Scenario("null MX", f"d-nullmx.{D}", "reject", "null_mx"),
+    Scenario("domain proven not to exist", f"nonexistent.{D}", "reject", "domain_not_found"),
+    Scenario("host outside the DANE domain's MX set", f"d-311.{D}", "deliver", "dane_required",
+             [(f"mx-311.{D}", "dane")],
+             [Verify(f"mx-notlsa.{D}", "ee", "defer", False, "host_not_in_policy")]),
+]
