@@ -291,8 +291,11 @@ int Run(const std::vector<std::string>& argv) {
   if (verb_name != "match" && !o.local) {
     return usage_error("give --local (querying a danegated with --server comes with the service)");
   }
+  // Bad flag values are usage errors, caught before any lookup.
+  if (absl::StatusOr<uint32_t> port = PortFrom(o); !port.ok()) {
+    return usage_error(std::string(port.status().message()));
+  }
   if (verb_name != "match") {
-    // Flag syntax errors are usage errors, caught before any lookup.
     if (absl::StatusOr<dns::ResolverConfig> config = ResolverConfigFrom(o); !config.ok()) {
       return usage_error(std::string(config.status().message()));
     }

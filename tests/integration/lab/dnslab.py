@@ -168,6 +168,17 @@ class DnsLab:
         return ["--resolution=stub", f"--upstream={upstream or self.resolver}",
                 f"--trust-anchor={self.trust_anchor}"]
 
+    def trust_anchor_for_other_key(self, directory):
+        """Writes a DS for dane.test. made from a fresh, unrelated key."""
+        keydir = os.path.join(directory, "other-key")
+        os.makedirs(keydir, exist_ok=True)
+        base = os.path.join(keydir, run(["ldns-keygen", "-a", "ECDSAP256SHA256", "-k",
+                                         "dane.test"], cwd=keydir).strip())
+        path = os.path.join(directory, "wrong-anchor.ds")
+        with open(path, "w") as f:
+            f.write(self._ds(base) + "\n")
+        return path
+
     # --- building -------------------------------------------------------
     def _keygen(self, zone):
         keydir = os.path.join(self.dir, "keys")

@@ -1,0 +1,23 @@
+#!/bin/sh
+# Installs what danegate needs to build, test and run on Debian 12, skipping
+# packages already present. Run as root (or with sudo available).
+set -eu
+
+PACKAGES="g++ cmake ninja-build pkg-config ccache
+  libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc grpc-proto
+  libabsl-dev libssl-dev libgetdns-dev libgtest-dev libgmock-dev dns-root-data
+  knot knot-dnsutils unbound ldnsutils python3 python3-pytest python3-cryptography"
+
+missing=""
+for p in $PACKAGES; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+    missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO=sudo
+echo "setup: installing$missing"
+$SUDO apt-get update -qq
+# The knot and unbound packages are used as programs only; no service starts.
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
