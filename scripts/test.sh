@@ -1,8 +1,11 @@
 #!/bin/sh
 # Builds danegate and runs every test: unit tests, the architecture check,
 # and the integration tests against the DNSSEC lab (Knot DNS + Unbound).
+#   scripts/test.sh             the normal build
+#   scripts/test.sh --sanitize  everything again under ASan + UBSan
 set -eu
 cd "$(dirname "$0")/.."
-scripts/build.sh
-cd build
-ctest --output-on-failure -j "$(nproc)"
+scripts/build.sh "$@"
+cd "$( [ "${1:-}" = "--sanitize" ] && echo build-asan || echo build )"
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+  ctest --output-on-failure -j "$(nproc)"
