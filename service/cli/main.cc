@@ -64,7 +64,6 @@ struct Options {
 struct Failure {
   int status;
   std::string message;
-  bool show_usage = false;
 };
 
 void AddResolverFlags(common::FlagSet& flags, Options& o) {
@@ -127,6 +126,19 @@ absl::StatusOr<LocalEngine> MakeLocalEngine(const Options& o) {
   return local;
 }
 
+// Starts an asynchronous engine call and blocks until its callback delivers.
+template <typename Result, typename StartFn>
+Result Await(StartFn start) {
+  absl::Notification done;
+  Result result;
+  start([&](Result r) {
+    result = std::move(r);
+    done.Notify();
+  });
+  done.WaitForNotification();
+  return result;
+}
+
 // Maps a status from parsing or validation to an exit status.
 Failure FailureFrom(const absl::Status& status) {
   return {absl::IsInvalidArgument(status) ? kExitData : kExitInternal,
@@ -150,14 +162,10 @@ absl::StatusOr<int> RunPolicy(const Options& o, const std::vector<std::string>& 
   absl::StatusOr<LocalEngine> local = MakeLocalEngine(o);
   if (!local.ok()) return local.status();
 
-  absl::Notification done;
-  policy::DomainPolicy result;
-  local->engine->ResolvePolicy(query->domain, query->port, [&](policy::DomainPolicy p) {
-    result = std::move(p);
-    done.Notify();
-  });
-  done.WaitForNotification();
-  const v1::ResolvePolicyResponse response = api::ToProto(result);
+  const v1::ResolvePolicyResponse response =
+      api::ToProto(Await<policy::DomainPolicy>([&](auto done) {
+        local->engine->ResolvePolicy(query->domain, query->port, std::move(done));
+      }));
   return Emit(o, PolicyJson(response), PolicyText(response), response.action());
 }
 
@@ -176,15 +184,11 @@ absl::StatusOr<int> RunVerify(const Options& o, const std::vector<std::string>& 
   absl::StatusOr<LocalEngine> local = MakeLocalEngine(o);
   if (!local.ok()) return local.status();
 
-  absl::Notification done;
-  policy::PeerVerdict result;
-  local->engine->VerifyPeer(query->domain, query->mx_host, query->port, std::move(query->chain),
-                            [&](policy::PeerVerdict v) {
-                              result = std::move(v);
-                              done.Notify();
-                            });
-  done.WaitForNotification();
-  const v1::VerifyPeerResponse response = api::ToProto(result);
+  const v1::VerifyPeerResponse response =
+      api::ToProto(Await<policy::PeerVerdict>([&](auto done) {
+        local->engine->VerifyPeer(query->domain, query->mx_host, query->port,
+                                  std::move(query->chain), std::move(done));
+      }));
   return Emit(o, VerdictJson(response), VerdictText(response), response.action());
 }
 

@@ -273,7 +273,11 @@ class GetdnsResolver::Loop {
     AnswerCallback done;
   };
 
-  Loop(ContextPtr context, int wake_fd) : context_(std::move(context)), wake_fd_(wake_fd) {}
+  Loop(ContextPtr context, int wake_fd) : context_(std::move(context)), wake_fd_(wake_fd) {
+    // Validate every answer ourselves; keep bogus answers (with their
+    // status) rather than have them dropped, as dnssec_return_status does.
+    getdns_dict_set_int(extensions_.get(), "dnssec_return_all_statuses", GETDNS_EXTENSION_TRUE);
+  }
 
   ~Loop() {
     {
@@ -304,18 +308,19 @@ class GetdnsResolver::Loop {
   }
 
   void Submit(Request request) {
+    bool accepted = false;
     {
       absl::MutexLock lock(&mu_);
       if (!stopping_) {
         queue_.push_back(std::move(request));
-        request.done = nullptr;
+        accepted = true;
       }
     }
-    if (request.done) {
+    if (accepted) {
+      Wake();
+    } else {
       Fail(std::move(request), "resolver stopped");
-      return;
     }
-    Wake();
   }
 
  private:
@@ -394,11 +399,8 @@ class GetdnsResolver::Loop {
     for (Request& request : rest) Fail(std::move(request), "resolver stopped");
   }
 
- public:
-  DictPtr extensions_{getdns_dict_create()};
-
- private:
   ContextPtr context_;
+  DictPtr extensions_{getdns_dict_create()};
   const int wake_fd_;
   getdns_eventloop* loop_ = nullptr;
   getdns_eventloop_event wake_event_{};
@@ -448,10 +450,6 @@ absl::StatusOr<std::unique_ptr<GetdnsResolver>> GetdnsResolver::Create(
   const int wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (wake_fd < 0) return absl::InternalError("eventfd failed");
   auto loop = std::make_unique<Loop>(std::move(context), wake_fd);
-  // Validate every answer ourselves; keep bogus answers (with their status)
-  // rather than have them dropped (getdns's dnssec_return_status does that).
-  getdns_dict_set_int(loop->extensions_.get(), "dnssec_return_all_statuses",
-                      GETDNS_EXTENSION_TRUE);
   if (absl::Status s = loop->Start(); !s.ok()) return s;
   return std::unique_ptr<GetdnsResolver>(new GetdnsResolver(std::move(loop)));
 }
