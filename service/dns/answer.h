@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/time/time.h"
 #include "service/tlsa/record.h"
 
 namespace danegate::dns {
@@ -32,7 +33,12 @@ struct DnsAnswer {
   DnssecState dnssec = DnssecState::kIndeterminate;
   std::string qname;           // the name asked for
   std::string canonical_name;  // after following CNAMEs; == qname if none
-  uint32_t ttl = 0;            // smallest TTL of the records (or SOA minimum)
+  // How long the answer may be reused: the smallest TTL of the records, or
+  // for a denial min(SOA TTL, SOA MINIMUM) (RFC 2308 §5); 0 when unknown.
+  uint32_t ttl = 0;
+  // Earliest RRSIG expiration among the signatures of the answer (never
+  // cache past it); InfiniteFuture when unsigned.
+  absl::Time valid_until = absl::InfiniteFuture();
   std::string error;           // why, when status is kFailure
 
   // Exactly one of these is filled, according to the question's type.

@@ -165,6 +165,55 @@ void AddRecord(getdns_dict* rr, RrType type, DnsAnswer& answer) {
   }
 }
 
+// Returns min(SOA TTL, SOA MINIMUM) from the authority section: how long a
+// denial may be cached (RFC 2308 §5); UINT32_MAX when there is no SOA.
+uint32_t NegativeTtl(getdns_dict* reply) {
+  uint32_t ttl = std::numeric_limits<uint32_t>::max();
+  getdns_list* authority = nullptr;
+  size_t count = 0;
+  if (getdns_dict_get_list(reply, "authority", &authority) != GETDNS_RETURN_GOOD ||
+      getdns_list_get_length(authority, &count) != GETDNS_RETURN_GOOD) {
+    return ttl;
+  }
+  for (size_t i = 0; i < count; ++i) {
+    getdns_dict* rr = nullptr;
+    uint32_t type = 0, rr_ttl = 0, minimum = 0;
+    if (getdns_list_get_dict(authority, i, &rr) == GETDNS_RETURN_GOOD &&
+        getdns_dict_get_int(rr, "type", &type) == GETDNS_RETURN_GOOD &&
+        type == GETDNS_RRTYPE_SOA && getdns_dict_get_int(rr, "ttl", &rr_ttl) == GETDNS_RETURN_GOOD &&
+        getdns_dict_get_int(rr, "/rdata/minimum", &minimum) == GETDNS_RETURN_GOOD) {
+      ttl = std::min({ttl, rr_ttl, minimum});
+    }
+  }
+  return ttl;
+}
+
+// Returns the earliest RRSIG expiration in the answer and authority
+// sections, or InfiniteFuture when nothing is signed.
+absl::Time EarliestSignatureExpiry(getdns_dict* reply) {
+  absl::Time earliest = absl::InfiniteFuture();
+  for (const char* section_name : {"answer", "authority"}) {
+    getdns_list* section = nullptr;
+    size_t count = 0;
+    if (getdns_dict_get_list(reply, section_name, &section) != GETDNS_RETURN_GOOD ||
+        getdns_list_get_length(section, &count) != GETDNS_RETURN_GOOD) {
+      continue;
+    }
+    for (size_t i = 0; i < count; ++i) {
+      getdns_dict* rr = nullptr;
+      uint32_t type = 0, expiration = 0;
+      if (getdns_list_get_dict(section, i, &rr) == GETDNS_RETURN_GOOD &&
+          getdns_dict_get_int(rr, "type", &type) == GETDNS_RETURN_GOOD &&
+          type == GETDNS_RRTYPE_RRSIG &&
+          getdns_dict_get_int(rr, "/rdata/signature_expiration", &expiration) ==
+              GETDNS_RETURN_GOOD) {
+        earliest = std::min(earliest, absl::FromUnixSeconds(expiration));
+      }
+    }
+  }
+  return earliest;
+}
+
 // Translates a getdns response into a DnsAnswer.
 DnsAnswer AnswerFromResponse(const std::string& qname, RrType type,
                              getdns_callback_type_t callback_type, getdns_dict* response) {
@@ -258,7 +307,9 @@ DnsAnswer AnswerFromResponse(const std::string& qname, RrType type,
   if (answer.status != LookupStatus::kNxDomain) {
     answer.status = has_records ? LookupStatus::kOk : LookupStatus::kNoData;
   }
-  answer.ttl = has_records ? min_ttl : 0;
+  if (!has_records) min_ttl = NegativeTtl(reply);
+  answer.ttl = min_ttl == std::numeric_limits<uint32_t>::max() ? 0 : min_ttl;
+  answer.valid_until = EarliestSignatureExpiry(reply);
   return answer;
 }
 
