@@ -15,9 +15,11 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "service/api/convert.h"
+#include "service/cli/remote.h"
 #include "service/cli/render.h"
 #include "service/common/flags.h"
 #include "service/dns/name.h"
+#include "service/dns/resolver_flags.h"
 #include "service/dns/getdns_resolver.h"
 #include "service/engine/dane_engine.h"
 #include "service/tlsa/chain.h"
@@ -29,6 +31,7 @@ namespace {
 constexpr int kExitUsage = 64;
 constexpr int kExitData = 65;
 constexpr int kExitInternal = 70;
+constexpr int kExitTempFail = 75;
 
 constexpr char kOverview[] =
     "usage: danegate COMMAND [options]\n"
@@ -49,10 +52,9 @@ constexpr char kOverview[] =
 struct Options {
   bool local = false;
   bool json = false;
-  std::string resolution = "recursive";
-  std::vector<std::string> upstreams;
-  std::string trust_anchor = dns::kSystemRootAnchor;
-  std::string dns_timeout = "5s";
+  dns::ResolverFlagValues resolver;
+  RemoteOptions remote;
+  std::string timeout = "10s";
   std::string port = "25";
   std::string mx;
   std::string chain;
@@ -65,36 +67,6 @@ struct Failure {
   int status;
   std::string message;
 };
-
-void AddResolverFlags(common::FlagSet& flags, Options& o) {
-  flags.Bool("local", &o.local, "run the engine in this process (no danegated)");
-  flags.String("resolution", &o.resolution, "recursive|stub",
-               "resolve from the root (default) or through --upstream");
-  flags.Repeated("upstream", &o.upstreams, "ADDR:PORT",
-                 "stub-mode resolver, e.g. 127.0.0.1:53 or [::1]:53");
-  flags.String("trust-anchor", &o.trust_anchor, "FILE",
-               "DS/DNSKEY records in zone-file format (default /usr/share/dns/root.key)");
-  flags.String("dns-timeout", &o.dns_timeout, "DURATION", "timeout of each DNS query (default 5s)");
-}
-
-absl::StatusOr<dns::ResolverConfig> ResolverConfigFrom(const Options& o) {
-  dns::ResolverConfig config;
-  absl::StatusOr<dns::ResolverConfig::Mode> mode = dns::ParseResolutionMode(o.resolution);
-  if (!mode.ok()) return mode.status();
-  config.mode = *mode;
-  for (const std::string& text : o.upstreams) {
-    absl::StatusOr<dns::Upstream> upstream = dns::ParseUpstream(text);
-    if (!upstream.ok()) return upstream.status();
-    config.upstreams.push_back(*upstream);
-  }
-  config.trust_anchor_file = o.trust_anchor;
-  if (!absl::ParseDuration(o.dns_timeout, &config.timeout)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--dns-timeout '", o.dns_timeout, "': want a duration such as 2s or 500ms"));
-  }
-  if (absl::Status s = dns::CheckResolverConfig(config); !s.ok()) return s;
-  return config;
-}
 
 absl::StatusOr<uint32_t> PortFrom(const Options& o) {
   uint32_t port = 0;
@@ -112,7 +84,7 @@ struct LocalEngine {
 };
 
 absl::StatusOr<LocalEngine> MakeLocalEngine(const Options& o) {
-  absl::StatusOr<dns::ResolverConfig> config = ResolverConfigFrom(o);
+  absl::StatusOr<dns::ResolverConfig> config = dns::ResolverConfigFrom(o.resolver);
   if (!config.ok()) return config.status();
   LocalEngine local;
   absl::StatusOr<std::unique_ptr<dns::GetdnsResolver>> resolver =
@@ -139,10 +111,25 @@ Result Await(StartFn start) {
   return result;
 }
 
-// Maps a status from parsing or validation to an exit status.
+// Maps a failure to an exit status: bad input is 65; a validator that
+// cannot answer (unreachable, too slow, refusing us) is 75, so a caller
+// defers rather than delivers; anything else is internal.
 Failure FailureFrom(const absl::Status& status) {
-  return {absl::IsInvalidArgument(status) ? kExitData : kExitInternal,
-          std::string(status.message())};
+  switch (status.code()) {
+    case absl::StatusCode::kInvalidArgument:
+      return {kExitData, std::string(status.message())};
+    case absl::StatusCode::kUnavailable:
+    case absl::StatusCode::kDeadlineExceeded:
+    case absl::StatusCode::kResourceExhausted:
+    case absl::StatusCode::kPermissionDenied:
+    case absl::StatusCode::kUnauthenticated:
+    case absl::StatusCode::kCancelled:
+      return {kExitTempFail, absl::StrCat("validator did not answer (",
+                                          absl::StatusCodeToString(status.code()),
+                                          "): ", status.message())};
+    default:
+      return {kExitInternal, std::string(status.message())};
+  }
 }
 
 int Emit(const Options& o, const std::string& json, const std::string& text, v1::Action action) {
@@ -151,22 +138,40 @@ int Emit(const Options& o, const std::string& json, const std::string& text, v1:
   return ExitStatus(action);
 }
 
+// Answers a request in this process with the engine.
+absl::StatusOr<v1::ResolvePolicyResponse> LocalResolvePolicy(
+    const Options& o, const v1::ResolvePolicyRequest& request) {
+  absl::StatusOr<api::PolicyQuery> query = api::ValidateRequest(request);
+  if (!query.ok()) return query.status();
+  absl::StatusOr<LocalEngine> local = MakeLocalEngine(o);
+  if (!local.ok()) return local.status();
+  return api::ToProto(Await<policy::DomainPolicy>([&](auto done) {
+    local->engine->ResolvePolicy(query->domain, query->port, std::move(done));
+  }));
+}
+
+absl::StatusOr<v1::VerifyPeerResponse> LocalVerifyPeer(const Options& o,
+                                                       const v1::VerifyPeerRequest& request) {
+  absl::StatusOr<api::PeerQuery> query = api::ValidateRequest(request);
+  if (!query.ok()) return query.status();
+  absl::StatusOr<LocalEngine> local = MakeLocalEngine(o);
+  if (!local.ok()) return local.status();
+  return api::ToProto(Await<policy::PeerVerdict>([&](auto done) {
+    local->engine->VerifyPeer(query->domain, query->mx_host, query->port, std::move(query->chain),
+                              std::move(done));
+  }));
+}
+
 absl::StatusOr<int> RunPolicy(const Options& o, const std::vector<std::string>& args) {
   v1::ResolvePolicyRequest request;
   request.set_domain(args[0]);
   absl::StatusOr<uint32_t> port = PortFrom(o);
   if (!port.ok()) return port.status();
   request.set_port(*port);
-  absl::StatusOr<api::PolicyQuery> query = api::ValidateRequest(request);
-  if (!query.ok()) return query.status();
-  absl::StatusOr<LocalEngine> local = MakeLocalEngine(o);
-  if (!local.ok()) return local.status();
-
-  const v1::ResolvePolicyResponse response =
-      api::ToProto(Await<policy::DomainPolicy>([&](auto done) {
-        local->engine->ResolvePolicy(query->domain, query->port, std::move(done));
-      }));
-  return Emit(o, PolicyJson(response), PolicyText(response), response.action());
+  absl::StatusOr<v1::ResolvePolicyResponse> response =
+      o.local ? LocalResolvePolicy(o, request) : RemoteResolvePolicy(o.remote, request);
+  if (!response.ok()) return response.status();
+  return Emit(o, PolicyJson(*response), PolicyText(*response), response->action());
 }
 
 absl::StatusOr<int> RunVerify(const Options& o, const std::vector<std::string>& args) {
@@ -179,17 +184,10 @@ absl::StatusOr<int> RunVerify(const Options& o, const std::vector<std::string>& 
   request.set_mx_host(o.mx);
   request.set_port(*port);
   for (std::string& der : *chain) request.add_chain(std::move(der));
-  absl::StatusOr<api::PeerQuery> query = api::ValidateRequest(request);
-  if (!query.ok()) return query.status();
-  absl::StatusOr<LocalEngine> local = MakeLocalEngine(o);
-  if (!local.ok()) return local.status();
-
-  const v1::VerifyPeerResponse response =
-      api::ToProto(Await<policy::PeerVerdict>([&](auto done) {
-        local->engine->VerifyPeer(query->domain, query->mx_host, query->port,
-                                  std::move(query->chain), std::move(done));
-      }));
-  return Emit(o, VerdictJson(response), VerdictText(response), response.action());
+  absl::StatusOr<v1::VerifyPeerResponse> response =
+      o.local ? LocalVerifyPeer(o, request) : RemoteVerifyPeer(o.remote, request);
+  if (!response.ok()) return response.status();
+  return Emit(o, VerdictJson(*response), VerdictText(*response), response->action());
 }
 
 absl::StatusOr<int> RunMatch(const Options& o) {
@@ -219,11 +217,11 @@ struct Command {
 };
 
 constexpr Command kCommands[] = {
-    {"policy", "danegate policy --local [options] DOMAIN",
+    {"policy", "danegate policy (--server=HOST:PORT | --local) [options] DOMAIN",
      "Prints how to deliver to DOMAIN: its MX hosts in order, each with its DNSSEC\n"
      "status, TLSA records and TLS mode (dane, mandatory, opportunistic,\n"
      "unreachable), and the action for the domain (deliver, defer, reject)."},
-    {"verify", "danegate verify --local [options] DOMAIN --mx HOST --chain FILE.pem",
+    {"verify", "danegate verify (--server=HOST:PORT | --local) [options] DOMAIN --mx HOST --chain FILE.pem",
      "Prints whether a TLS session with MX host HOST that presented the PEM chain\n"
      "in FILE (leaf first) may carry mail for DOMAIN."},
     {"match", "danegate match --tlsa \"U S M HEX\" [--tlsa ...] --chain FILE.pem --name HOST",
@@ -255,7 +253,18 @@ int Run(const std::vector<std::string>& argv) {
   flags.Bool("json", &o.json, "print one JSON object instead of a report");
   flags.String("port", &o.port, "PORT", "SMTP port for the TLSA lookup (default 25)");
   const std::string verb_name = command->name;
-  if (verb_name != "match") AddResolverFlags(flags, o);
+  if (verb_name != "match") {
+    flags.String("server", &o.remote.server, "HOST:PORT", "ask this danegated");
+    flags.String("tls-ca", &o.remote.ca_file, "FILE",
+                 "CA (PEM) that verifies the server's certificate; enables TLS");
+    flags.String("tls-cert", &o.remote.cert_file, "FILE", "client certificate (PEM), mutual TLS");
+    flags.String("tls-key", &o.remote.key_file, "FILE", "private key of --tls-cert (PEM)");
+    flags.String("tls-server-name", &o.remote.server_name, "NAME",
+                 "name expected in the server's certificate (default: the HOST of --server)");
+    flags.String("timeout", &o.timeout, "DURATION", "deadline of the call (default 10s)");
+    flags.Bool("local", &o.local, "run the engine in this process instead (no danegated)");
+    dns::AddResolverFlags(flags, o.resolver);
+  }
   if (verb_name == "verify") {
     flags.String("mx", &o.mx, "HOST", "the MX host the session is with");
   }
@@ -292,15 +301,20 @@ int Run(const std::vector<std::string>& argv) {
   if (verb_name == "match" && (o.tlsa.empty() || o.chain.empty() || o.name.empty())) {
     return usage_error("needs --tlsa, --chain and --name");
   }
-  if (verb_name != "match" && !o.local) {
-    return usage_error("give --local (querying a danegated with --server comes with the service)");
+  if (verb_name != "match" && o.local == !o.remote.server.empty()) {
+    return usage_error("give either --server=HOST:PORT or --local");
+  }
+  if (!absl::ParseDuration(o.timeout, &o.remote.timeout) ||
+      o.remote.timeout <= absl::ZeroDuration()) {
+    return usage_error(absl::StrCat("--timeout '", o.timeout, "': want a duration such as 5s"));
   }
   // Bad flag values are usage errors, caught before any lookup.
   if (absl::StatusOr<uint32_t> port = PortFrom(o); !port.ok()) {
     return usage_error(std::string(port.status().message()));
   }
   if (verb_name != "match") {
-    if (absl::StatusOr<dns::ResolverConfig> config = ResolverConfigFrom(o); !config.ok()) {
+    if (absl::StatusOr<dns::ResolverConfig> config = dns::ResolverConfigFrom(o.resolver);
+        !config.ok()) {
       return usage_error(std::string(config.status().message()));
     }
   }

@@ -19,9 +19,6 @@ std::string VerdictText(const v1::VerifyPeerResponse& response);
 // 69 reject (sysexits EX_TEMPFAIL / EX_UNAVAILABLE).
 int ExitStatus(v1::Action action);
 
-// Escapes `text` as a JSON string literal, quotes included.
-std::string JsonString(absl::string_view text);
-
 }  // namespace danegate::cli
 
 #endif  // DANEGATE_SERVICE_CLI_RENDER_H_

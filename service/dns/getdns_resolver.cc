@@ -54,8 +54,13 @@ std::string NameFromWire(const getdns_bindata* wire) {
   return std::string(view);
 }
 
+struct TrustAnchors {
+  ListPtr records;
+  std::string first_owner;  // "." for the root
+};
+
 // Reads trust anchors (DS or DNSKEY lines, zone-file format) from `path`.
-absl::StatusOr<ListPtr> ReadTrustAnchors(const std::string& path) {
+absl::StatusOr<TrustAnchors> ReadTrustAnchors(const std::string& path) {
   std::unique_ptr<FILE, int (*)(FILE*)> file(fopen(path.c_str(), "r"), fclose);
   if (file == nullptr) {
     return absl::InvalidArgumentError(absl::StrCat("--trust-anchor ", path, ": cannot be read"));
@@ -67,6 +72,7 @@ absl::StatusOr<ListPtr> ReadTrustAnchors(const std::string& path) {
   }
   ListPtr all(raw);
   ListPtr anchors(getdns_list_create());
+  std::string first_owner;
   size_t count = 0;
   getdns_list_get_length(all.get(), &count);
   size_t kept = 0;
@@ -78,6 +84,11 @@ absl::StatusOr<ListPtr> ReadTrustAnchors(const std::string& path) {
       continue;
     }
     if (type == GETDNS_RRTYPE_DS || type == GETDNS_RRTYPE_DNSKEY) {
+      if (kept == 0) {
+        getdns_bindata* owner = nullptr;
+        getdns_dict_get_bindata(rr, "name", &owner);
+        first_owner = NameFromWire(owner);
+      }
       getdns_list_set_dict(anchors.get(), kept++, rr);
     }
   }
@@ -85,7 +96,7 @@ absl::StatusOr<ListPtr> ReadTrustAnchors(const std::string& path) {
     return absl::InvalidArgumentError(
         absl::StrCat("--trust-anchor ", path, ": no DS or DNSKEY record found"));
   }
-  return anchors;
+  return TrustAnchors{std::move(anchors), first_owner.empty() ? "." : first_owner};
 }
 
 absl::StatusOr<ListPtr> UpstreamList(const std::vector<Upstream>& upstreams) {
@@ -464,7 +475,7 @@ class GetdnsResolver::Loop {
 absl::StatusOr<std::unique_ptr<GetdnsResolver>> GetdnsResolver::Create(
     const ResolverConfig& config) {
   if (absl::Status s = CheckResolverConfig(config); !s.ok()) return s;
-  absl::StatusOr<ListPtr> anchors = ReadTrustAnchors(config.trust_anchor_file);
+  absl::StatusOr<TrustAnchors> anchors = ReadTrustAnchors(config.trust_anchor_file);
   if (!anchors.ok()) return anchors.status();
 
   getdns_context* raw = nullptr;
@@ -488,7 +499,8 @@ absl::StatusOr<std::unique_ptr<GetdnsResolver>> GetdnsResolver::Create(
       return GetdnsError("getdns_context_set_upstream_recursive_servers", rc);
     }
   }
-  if (getdns_return_t rc = getdns_context_set_dnssec_trust_anchors(context.get(), anchors->get());
+  if (getdns_return_t rc = getdns_context_set_dnssec_trust_anchors(context.get(),
+                                                                       anchors->records.get());
       rc != GETDNS_RETURN_GOOD) {
     return GetdnsError("getdns_context_set_dnssec_trust_anchors", rc);
   }
@@ -502,10 +514,12 @@ absl::StatusOr<std::unique_ptr<GetdnsResolver>> GetdnsResolver::Create(
   if (wake_fd < 0) return absl::InternalError("eventfd failed");
   auto loop = std::make_unique<Loop>(std::move(context), wake_fd);
   if (absl::Status s = loop->Start(); !s.ok()) return s;
-  return std::unique_ptr<GetdnsResolver>(new GetdnsResolver(std::move(loop)));
+  return std::unique_ptr<GetdnsResolver>(
+      new GetdnsResolver(std::move(loop), std::move(anchors->first_owner)));
 }
 
-GetdnsResolver::GetdnsResolver(std::unique_ptr<Loop> loop) : loop_(std::move(loop)) {}
+GetdnsResolver::GetdnsResolver(std::unique_ptr<Loop> loop, std::string trust_anchor_owner)
+    : loop_(std::move(loop)), trust_anchor_owner_(std::move(trust_anchor_owner)) {}
 GetdnsResolver::~GetdnsResolver() = default;
 
 void GetdnsResolver::Lookup(const std::string& name, RrType type, AnswerCallback done) {

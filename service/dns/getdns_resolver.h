@@ -26,11 +26,16 @@ class GetdnsResolver : public Resolver {
 
   void Lookup(const std::string& name, RrType type, AnswerCallback done) override;
 
+  // Returns the owner name of the first trust anchor ("." for the root): a
+  // name whose answers must validate as secure when all is well.
+  const std::string& trust_anchor_owner() const { return trust_anchor_owner_; }
+
   class Loop;
 
  private:
-  explicit GetdnsResolver(std::unique_ptr<Loop> loop);
+  GetdnsResolver(std::unique_ptr<Loop> loop, std::string trust_anchor_owner);
   std::unique_ptr<Loop> loop_;
+  const std::string trust_anchor_owner_;
 };
 
 }  // namespace danegate::dns

@@ -1,6 +1,7 @@
 #include "service/policy/rules.h"
 
 #include <algorithm>
+#include <tuple>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -98,9 +99,12 @@ MxPlan PlanFromMx(absl::string_view domain, uint16_t port, const DnsAnswer& mx) 
       return plan;
     }
   }
+  // DNS does not order an RRset: sort by preference, then name, so the
+  // answer is the same whichever order the records arrived in.
   std::vector<dns::MxRecord> records = mx.mx;
-  std::stable_sort(records.begin(), records.end(),
-                   [](const auto& x, const auto& y) { return x.preference < y.preference; });
+  std::sort(records.begin(), records.end(), [](const auto& x, const auto& y) {
+    return std::tie(x.preference, x.exchange) < std::tie(y.preference, y.exchange);
+  });
   size_t dropped = 0;
   for (const dns::MxRecord& record : records) {
     absl::StatusOr<std::string> name = dns::CanonicalMailName(record.exchange, "MX host");
@@ -205,6 +209,11 @@ HostPolicy DecideFromTlsa(const MxCandidate& c, absl::string_view base_domain,
 }
 
 HostPolicy HostFromTrustedTlsa(absl::string_view host_name, std::vector<tlsa::TlsaRecord> records) {
+  // A canonical order (DNS does not order an RRset) for stable answers.
+  std::sort(records.begin(), records.end(), [](const auto& x, const auto& y) {
+    return std::tie(x.usage, x.selector, x.matching_type, x.data) <
+           std::tie(y.usage, y.selector, y.matching_type, y.data);
+  });
   std::vector<std::string> unusable;
   size_t usable = 0;
   for (const tlsa::TlsaRecord& record : records) {

@@ -51,3 +51,33 @@ class Cli:
 @pytest.fixture(scope="session")
 def cli(danegate):
     return Cli(danegate)
+
+
+@pytest.fixture(scope="session")
+def danegated_bin():
+    return binary("danegated", "DANEGATED_BIN")
+
+
+@pytest.fixture(scope="session")
+def stubs(tmp_path_factory):
+    """Python gRPC stubs generated from the .proto files alone."""
+    from service_fixtures import generate_stubs
+    generate_stubs(str(tmp_path_factory.mktemp("stubs")))
+    from danegate.v1 import validator_pb2, validator_pb2_grpc
+    import health_pb2
+    import health_pb2_grpc
+
+    class Stubs:
+        pb, rpc, health_pb, health_rpc = (validator_pb2, validator_pb2_grpc, health_pb2,
+                                          health_pb2_grpc)
+    return Stubs
+
+
+@pytest.fixture(scope="session")
+def service(danegated_bin, lab, tmp_path_factory):
+    """One danegated for the session, resolving through the lab."""
+    from service_fixtures import Danegated
+    d = Danegated(danegated_bin, str(tmp_path_factory.mktemp("danegated")),
+                  lab.resolver_args())
+    yield d
+    d.stop()

@@ -81,6 +81,22 @@ class Daemon:
         with self.cond:
             self.cond.notify_all()
 
+    def search(self, pattern):
+        """Returns the first match of `pattern` in the log so far, or None."""
+        regex = re.compile(pattern)
+        with self.cond:
+            for line in self.lines:
+                m = regex.search(line)
+                if m:
+                    return m
+        return None
+
+    def count(self, pattern):
+        """Returns how many log lines so far match `pattern`."""
+        regex = re.compile(pattern)
+        with self.cond:
+            return sum(1 for line in self.lines if regex.search(line))
+
     def wait_for(self, patterns, timeout=START_TIMEOUT):
         """Blocks until every regex in `patterns` matched a log line."""
         pending = [re.compile(p) for p in patterns]
@@ -191,11 +207,11 @@ class DnsLab:
         name = run(["ldns-key2ds", "-n", "-2", keybase + ".key"], cwd=keydir)
         return " ".join(name.split())
 
-    def _write_zone(self, zone, records, ttl=300):
+    def _write_zone(self, zone, records, ttl=300, serial=1):
         path = os.path.join(self.dir, "zones", f"{zone}.zone")
         with open(path, "w") as f:
             f.write(f"$ORIGIN {zone}.\n$TTL {ttl}\n")
-            f.write(f"@ SOA ns.{zone}. hostmaster.{zone}. 1 3600 600 86400 60\n")
+            f.write(f"@ SOA ns.{zone}. hostmaster.{zone}. {serial} 3600 600 86400 60\n")
             f.write(f"@ NS ns.{zone}.\nns A 127.0.0.1\n")
             for r in records:
                 f.write(r + "\n")
@@ -239,6 +255,9 @@ class DnsLab:
             if zone in keys:
                 self._sign(zone, path, keys[zone], nsec3=child == "nsec3",
                            expired=child == "expired")
+        self.keys = keys
+        self.parent_records = parent
+        self.serial = 1
         self._sign("dane.test", self._write_zone("dane.test", parent), keys["dane.test"])
         self._write_zone("test", ["dane NS ns.test."])
         with open(self.trust_anchor, "w") as f:
@@ -253,6 +272,8 @@ class DnsLab:
         conf = f"""server:
     rundir: "{kdir}"
     listen: 127.0.0.1@{self.knot_port}
+control:
+    listen: "{kdir}/knot.sock"
 log:
   - target: stdout
     any: info
@@ -295,6 +316,7 @@ zone:
     qname-minimisation: no
     num-threads: 1
     cache-min-ttl: 0
+    log-queries: yes
 remote-control:
     control-enable: no
 forward-zone:
@@ -314,6 +336,7 @@ forward-zone:
         knot = Daemon("knotd", ["knotd", "-c", knot_conf],
                       os.path.join(self.dir, "knot", "knotd.log"))
         self.daemons.append(knot)
+        self.knot = knot
         knot.wait_for([r"server started"] +
                       [re.escape(f"[{z}.] loaded") for z in loaded])
         self.start_resolver()
@@ -326,6 +349,23 @@ forward-zone:
         self.unbound = unbound
         self.daemons.append(unbound)
         unbound.wait_for([r"start of service"])
+
+    def update_dane_test(self, extra_records):
+        """Re-signs dane.test. with `extra_records` added and has Knot load it;
+        returns once Knot logged the new serial."""
+        old = self.serial
+        self.serial += 1
+        path = self._write_zone("dane.test", self.parent_records + list(extra_records),
+                                serial=self.serial)
+        self._sign("dane.test", path, self.keys["dane.test"])
+        run(["knotc", "-s", os.path.join(self.dir, "knot", "knot.sock"), "zone-reload",
+             "dane.test."])
+        self.knot.wait_for([re.escape("[dane.test.] loaded, serial ") + f"{old} -> {self.serial}"])
+
+    def upstream_queries(self, name, qtype):
+        """Returns how many queries for (name, type) Unbound has received."""
+        return self.unbound.count(r"info: 127\.0\.0\.1 " + re.escape(name + ".") +
+                                  r" " + qtype + r" IN")
 
     def stop_resolver(self):
         self.unbound.stop()

@@ -8,6 +8,7 @@ reason, each MX host's TLS mode) and, for some, VerifyPeer with a chain.
 from dataclasses import dataclass, field
 
 LOOPBACK = "127.0.0.1"
+TTL_TEST_SECONDS = 3  # TTL of the TLSA RRset the TTL-expiry test changes
 LOOPBACK6 = "::1"
 
 
@@ -89,6 +90,12 @@ def dane_test_records(certs):
     for domain, records in mx.items():
         r += [f"{domain} MX {m}" for m in records]
     r += _a("d-nomx")
+    # Names used by one service test each (coalescing, TTL expiry), so no
+    # other test warms a cache for them.
+    for name in ("coalesce", "ttl"):
+        r += _a(f"mx-{name}") + [f"d-{name} MX 10 mx-{name}"]
+    r += [f"_25._tcp.mx-coalesce TLSA {ee.tlsa(3, 1, 1)}",
+          f"_25._tcp.mx-ttl {TTL_TEST_SECONDS} TLSA {ee.tlsa(3, 1, 1)}"]
     return r
 
 

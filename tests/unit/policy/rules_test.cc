@@ -350,6 +350,19 @@ TEST(HostFromTrustedTlsaTest, ClassifiesTheGivenRecords) {
   EXPECT_THAT(unusable.detail, HasSubstr("PKIX"));
 }
 
+TEST(HostFromTrustedTlsaTest, OrdersTheRrsetCanonically) {
+  // DNS does not order an RRset; answers must not depend on arrival order.
+  EXPECT_EQ(HostFromTrustedTlsa("mx.example", {k311, kPkix, k211}).tlsa,
+            (std::vector<tlsa::TlsaRecord>{kPkix, k211, k311}));
+}
+
+TEST(PlanFromMxTest, EqualPreferencesAreOrderedByName) {
+  const MxPlan got = PlanFromMx(
+      "example.com", 25, Mx(kOk, kSecure, {{10, "b.example.com"}, {10, "a.example.com"}}));
+  ASSERT_EQ(got.candidates.size(), 2u);
+  EXPECT_EQ(got.candidates[0].host, "a.example.com");
+}
+
 TEST(NamesTest, ReasonNamesAreSnakeCase) {
   EXPECT_STREQ(ReasonName(Reason::kDaneAuthenticated), "dane_authenticated");
   EXPECT_STREQ(ReasonName(Reason::kHostNotInPolicy), "host_not_in_policy");

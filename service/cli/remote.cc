@@ -1,0 +1,79 @@
+#include "service/cli/remote.h"
+
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "danegate/v1/validator.grpc.pb.h"
+#include "grpcpp/grpcpp.h"
+
+namespace danegate::cli {
+namespace {
+
+absl::StatusOr<std::string> ReadFile(const std::string& flag, const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::InvalidArgumentError(absl::StrCat(flag, " ", path, ": cannot be read"));
+  std::ostringstream content;
+  content << in.rdbuf();
+  return content.str();
+}
+
+absl::StatusOr<std::shared_ptr<grpc::Channel>> Connect(const RemoteOptions& o) {
+  if (o.ca_file.empty()) {
+    if (!o.cert_file.empty()) {
+      return absl::InvalidArgumentError("--tls-cert needs --tls-ca (TLS to the server)");
+    }
+    return grpc::CreateChannel(o.server, grpc::InsecureChannelCredentials());
+  }
+  grpc::SslCredentialsOptions ssl;
+  absl::StatusOr<std::string> ca = ReadFile("--tls-ca", o.ca_file);
+  if (!ca.ok()) return ca.status();
+  ssl.pem_root_certs = *std::move(ca);
+  if (o.cert_file.empty() != o.key_file.empty()) {
+    return absl::InvalidArgumentError("--tls-cert and --tls-key go together");
+  }
+  if (!o.cert_file.empty()) {
+    absl::StatusOr<std::string> cert = ReadFile("--tls-cert", o.cert_file);
+    if (!cert.ok()) return cert.status();
+    absl::StatusOr<std::string> key = ReadFile("--tls-key", o.key_file);
+    if (!key.ok()) return key.status();
+    ssl.pem_cert_chain = *std::move(cert);
+    ssl.pem_private_key = *std::move(key);
+  }
+  grpc::ChannelArguments args;
+  if (!o.server_name.empty()) args.SetSslTargetNameOverride(o.server_name);
+  return grpc::CreateCustomChannel(o.server, grpc::SslCredentials(ssl), args);
+}
+
+absl::Status FromGrpc(const grpc::Status& status) {
+  return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
+                      status.error_message());
+}
+
+template <typename Response, typename Request, typename Method>
+absl::StatusOr<Response> Call(const RemoteOptions& options, const Request& request,
+                              Method method) {
+  absl::StatusOr<std::shared_ptr<grpc::Channel>> channel = Connect(options);
+  if (!channel.ok()) return channel.status();
+  std::unique_ptr<v1::Validator::Stub> stub = v1::Validator::NewStub(*channel);
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(absl::Now() + options.timeout));
+  Response response;
+  grpc::Status status = ((*stub).*method)(&context, request, &response);
+  if (!status.ok()) return FromGrpc(status);
+  return response;
+}
+
+}  // namespace
+
+absl::StatusOr<v1::ResolvePolicyResponse> RemoteResolvePolicy(
+    const RemoteOptions& options, const v1::ResolvePolicyRequest& request) {
+  return Call<v1::ResolvePolicyResponse>(options, request, &v1::Validator::Stub::ResolvePolicy);
+}
+
+absl::StatusOr<v1::VerifyPeerResponse> RemoteVerifyPeer(const RemoteOptions& options,
+                                                        const v1::VerifyPeerRequest& request) {
+  return Call<v1::VerifyPeerResponse>(options, request, &v1::Validator::Stub::VerifyPeer);
+}
+
+}  // namespace danegate::cli

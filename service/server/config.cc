@@ -1,0 +1,220 @@
+#include "service/server/config.h"
+
+#include <arpa/inet.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "service/common/flags.h"
+#include "service/dns/resolver_flags.h"
+
+namespace danegate::server {
+namespace {
+
+constexpr char kUsage[] =
+    "usage: danegated [options]\n"
+    "\n"
+    "The danegate validation service: DNSSEC-validated TLSA resolution and the\n"
+    "RFC 7672 rules for a fleet of MTAs, over gRPC (danegate.v1.Validator, plus\n"
+    "grpc.health.v1.Health and server reflection). SIGTERM stops accepting,\n"
+    "finishes the RPCs in flight within --grace-period, and exits 0.\n"
+    "\n"
+    "options:\n";
+
+struct HostPort {
+  std::string host;
+  std::string port;
+};
+
+absl::StatusOr<HostPort> SplitHostPort(const std::string& flag, const std::string& text) {
+  HostPort hp;
+  if (!text.empty() && text.front() == '[') {
+    const size_t close = text.find("]:");
+    if (close == std::string::npos) {
+      return absl::InvalidArgumentError(absl::StrCat(flag, " '", text, "': want [ADDR]:PORT"));
+    }
+    hp.host = text.substr(1, close - 1);
+    hp.port = text.substr(close + 2);
+  } else {
+    const size_t colon = text.rfind(':');
+    if (colon == std::string::npos || text.find(':') != colon) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(flag, " '", text, "': want HOST:PORT (IPv6 as [ADDR]:PORT)"));
+    }
+    hp.host = text.substr(0, colon);
+    hp.port = text.substr(colon + 1);
+  }
+  return hp;
+}
+
+absl::StatusOr<std::string> ReadSmallFile(const std::string& flag, const std::string& path) {
+  constexpr std::streamsize kMax = 1 << 20;
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::InvalidArgumentError(absl::StrCat(flag, " ", path, ": cannot be read"));
+  std::string content(static_cast<size_t>(kMax) + 1, '\0');
+  in.read(content.data(), kMax + 1);
+  content.resize(static_cast<size_t>(in.gcount()));
+  if (content.size() > static_cast<size_t>(kMax)) {
+    return absl::InvalidArgumentError(absl::StrCat(flag, " ", path, ": larger than 1 MiB"));
+  }
+  if (content.find("-----BEGIN ") == std::string::npos) {
+    return absl::InvalidArgumentError(absl::StrCat(flag, " ", path, ": not a PEM file"));
+  }
+  return content;
+}
+
+absl::Status ParseDurationFlag(const std::string& flag, const std::string& text,
+                               absl::Duration min, absl::Duration max, absl::Duration* out) {
+  if (!absl::ParseDuration(text, out) || *out < min || *out > max) {
+    return absl::InvalidArgumentError(absl::StrCat(flag, " '", text, "': want a duration from ",
+                                                   absl::FormatDuration(min), " to ",
+                                                   absl::FormatDuration(max)));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status CheckListenAddress(const std::string& flag, const std::string& listen) {
+  absl::StatusOr<HostPort> hp = SplitHostPort(flag, listen);
+  if (!hp.ok()) return hp.status();
+  uint32_t port = 0;
+  if (!absl::SimpleAtoi(hp->port, &port) || port > 65535) {
+    return absl::InvalidArgumentError(absl::StrCat(flag, " '", listen, "': port must be 0..65535"));
+  }
+  if (hp->host.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(flag, " '", listen, "': empty host"));
+  }
+  return absl::OkStatus();
+}
+
+bool IsLoopbackListen(const std::string& listen) {
+  absl::StatusOr<HostPort> hp = SplitHostPort("", listen);
+  if (!hp.ok()) return false;
+  if (hp->host == "localhost") return true;
+  in_addr v4{};
+  if (inet_pton(AF_INET, hp->host.c_str(), &v4) == 1) {
+    return (ntohl(v4.s_addr) >> 24) == 127;
+  }
+  in6_addr v6{};
+  return inet_pton(AF_INET6, hp->host.c_str(), &v6) == 1 && IN6_IS_ADDR_LOOPBACK(&v6);
+}
+
+absl::StatusOr<ParsedFlags> ParseServerFlags(const std::vector<std::string>& args) {
+  ParsedFlags parsed;
+  ServerConfig& c = parsed.config;
+  std::string tls_cert, tls_key, client_ca;
+  std::string grace = "10s", health = "5s", max_ttl = "6h", max_negative_ttl = "5m",
+              failure_ttl = "2s", cache_entries = "100000",
+              max_request = std::to_string(kDefaultMaxRequestBytes);
+  dns::ResolverFlagValues resolver;
+
+  common::FlagSet flags;
+  flags.String("listen", &c.listen, "ADDR:PORT",
+               absl::StrCat("gRPC address (default ", kDefaultListen, "; port 0 picks one)"));
+  flags.String("tls-cert", &tls_cert, "FILE", "server certificate chain (PEM); enables TLS");
+  flags.String("tls-key", &tls_key, "FILE", "private key of --tls-cert (PEM)");
+  flags.String("client-ca", &client_ca, "FILE",
+               "CA (PEM) that client certificates must chain to: mutual TLS");
+  flags.Repeated("allow-client", &c.allow_clients, "NAME",
+                 "certificate name (SAN DNS or CN) allowed to call; needs --client-ca");
+  flags.Bool("unsafe-plaintext-on-network", &c.unsafe_plaintext_on_network,
+             "allow plaintext gRPC on a non-loopback address (traffic and verdicts can be "
+             "read and forged on the network)");
+  flags.String("metrics-listen", &c.metrics_listen, "ADDR:PORT",
+               "serve Prometheus metrics at http://ADDR:PORT/metrics (default off)");
+  flags.String("audit-log", &c.audit_log, "FILE",
+               "one JSON line per decision: a file, '-' for stdout (default), '' for none");
+  dns::AddResolverFlags(flags, resolver);
+  flags.String("cache-max-entries", &cache_entries, "N",
+               "DNS answers kept in memory, least recently used evicted (default 100000)");
+  flags.String("cache-max-ttl", &max_ttl, "DURATION", "longest time an answer is kept (default 6h)");
+  flags.String("cache-max-negative-ttl", &max_negative_ttl, "DURATION",
+               "longest time a denial (NODATA, NXDOMAIN) is kept (default 5m)");
+  flags.String("cache-failure-ttl", &failure_ttl, "DURATION",
+               "time a failed or bogus answer is kept (default 2s)");
+  flags.String("grace-period", &grace, "DURATION",
+               "on SIGTERM, time given to RPCs in flight (default 10s)");
+  flags.String("health-interval", &health, "DURATION",
+               "interval of the resolver self-check behind the health status (default 5s)");
+  flags.String("max-request-bytes", &max_request, "N",
+               absl::StrCat("largest request accepted (default ", kDefaultMaxRequestBytes, ")"));
+
+  absl::StatusOr<std::vector<std::string>> positional = flags.Parse(args);
+  if (!positional.ok()) return positional.status();
+  if (flags.help_requested()) {
+    parsed.help = true;
+    parsed.help_text = absl::StrCat(kUsage, flags.Help());
+    return parsed;
+  }
+  if (!positional->empty()) {
+    return absl::InvalidArgumentError(absl::StrCat("unexpected argument '", positional->front(), "'"));
+  }
+
+  if (absl::Status s = CheckListenAddress("--listen", c.listen); !s.ok()) return s;
+  if (!c.metrics_listen.empty()) {
+    if (absl::Status s = CheckListenAddress("--metrics-listen", c.metrics_listen); !s.ok()) {
+      return s;
+    }
+  }
+  if (tls_cert.empty() != tls_key.empty()) {
+    return absl::InvalidArgumentError("--tls-cert and --tls-key go together");
+  }
+  if (!client_ca.empty() && tls_cert.empty()) {
+    return absl::InvalidArgumentError("--client-ca needs --tls-cert and --tls-key");
+  }
+  if (!c.allow_clients.empty() && client_ca.empty()) {
+    return absl::InvalidArgumentError("--allow-client needs --client-ca (mutual TLS)");
+  }
+  if (tls_cert.empty() && !IsLoopbackListen(c.listen) && !c.unsafe_plaintext_on_network) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--listen ", c.listen,
+        " is not loopback: give --tls-cert/--tls-key (and --client-ca), or accept the risk "
+        "with --unsafe-plaintext-on-network"));
+  }
+  if (!tls_cert.empty()) {
+    absl::StatusOr<std::string> cert = ReadSmallFile("--tls-cert", tls_cert);
+    if (!cert.ok()) return cert.status();
+    absl::StatusOr<std::string> key = ReadSmallFile("--tls-key", tls_key);
+    if (!key.ok()) return key.status();
+    c.tls_cert_pem = *std::move(cert);
+    c.tls_key_pem = *std::move(key);
+  }
+  if (!client_ca.empty()) {
+    absl::StatusOr<std::string> ca = ReadSmallFile("--client-ca", client_ca);
+    if (!ca.ok()) return ca.status();
+    c.client_ca_pem = *std::move(ca);
+  }
+
+  absl::StatusOr<dns::ResolverConfig> resolver_config = dns::ResolverConfigFrom(resolver);
+  if (!resolver_config.ok()) return resolver_config.status();
+  c.resolver = *std::move(resolver_config);
+
+  if (!absl::SimpleAtoi(cache_entries, &c.cache.max_entries) || c.cache.max_entries > 100'000'000) {
+    return absl::InvalidArgumentError("--cache-max-entries: want 0..100000000");
+  }
+  if (!absl::SimpleAtoi(max_request, &c.max_request_bytes) || c.max_request_bytes < 1024 ||
+      c.max_request_bytes > 4 * 1024 * 1024) {
+    return absl::InvalidArgumentError("--max-request-bytes: want 1024..4194304");
+  }
+  for (absl::Status s : {
+           ParseDurationFlag("--cache-max-ttl", max_ttl, absl::ZeroDuration(), absl::Hours(168),
+                             &c.cache.max_ttl),
+           ParseDurationFlag("--cache-max-negative-ttl", max_negative_ttl, absl::ZeroDuration(),
+                             absl::Hours(3), &c.cache.max_negative_ttl),
+           ParseDurationFlag("--cache-failure-ttl", failure_ttl, absl::ZeroDuration(),
+                             absl::Minutes(5), &c.cache.failure_ttl),
+           ParseDurationFlag("--grace-period", grace, absl::ZeroDuration(), absl::Minutes(10),
+                             &c.grace_period),
+           ParseDurationFlag("--health-interval", health, absl::Milliseconds(100),
+                             absl::Minutes(10), &c.health_interval),
+       }) {
+    if (!s.ok()) return s;
+  }
+  return parsed;
+}
+
+}  // namespace danegate::server

@@ -1,0 +1,56 @@
+// danegated's configuration: every flag, parsed and checked at start, with
+// the certificate files read so a bad path fails before serving.
+#ifndef DANEGATE_SERVICE_SERVER_CONFIG_H_
+#define DANEGATE_SERVICE_SERVER_CONFIG_H_
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "service/dns/caching_resolver.h"
+#include "service/dns/resolver_config.h"
+
+namespace danegate::server {
+
+inline constexpr char kDefaultListen[] = "127.0.0.1:50051";
+// 16 certificates of 64 KiB plus the other fields.
+inline constexpr size_t kDefaultMaxRequestBytes = 16 * 64 * 1024 + 16 * 1024;
+
+struct ServerConfig {
+  std::string listen = kDefaultListen;
+  std::string tls_cert_pem;   // empty: plaintext
+  std::string tls_key_pem;
+  std::string client_ca_pem;  // non-empty: mutual TLS required
+  std::vector<std::string> allow_clients;
+  bool unsafe_plaintext_on_network = false;
+  std::string metrics_listen;  // empty: no metrics endpoint
+  std::string audit_log = "-";
+  dns::ResolverConfig resolver;
+  dns::CacheLimits cache;
+  absl::Duration grace_period = absl::Seconds(10);
+  absl::Duration health_interval = absl::Seconds(5);
+  size_t max_request_bytes = kDefaultMaxRequestBytes;
+};
+
+struct ParsedFlags {
+  bool help = false;
+  std::string help_text;  // set when help
+  ServerConfig config;
+};
+
+// Parses and checks danegated's arguments (argv without the program name).
+// InvalidArgument names the flag and says why.
+absl::StatusOr<ParsedFlags> ParseServerFlags(const std::vector<std::string>& args);
+
+// Returns true if "HOST:PORT" listens on loopback only (127.0.0.0/8, ::1,
+// localhost).
+bool IsLoopbackListen(const std::string& listen);
+
+// Checks "HOST:PORT" / "[V6]:PORT" (port 0..65535; 0 picks a free port).
+absl::Status CheckListenAddress(const std::string& flag, const std::string& listen);
+
+}  // namespace danegate::server
+
+#endif  // DANEGATE_SERVICE_SERVER_CONFIG_H_

@@ -1,0 +1,43 @@
+#include "service/server/credentials.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "grpc/grpc_security_constants.h"
+#include "grpcpp/security/auth_context.h"
+
+namespace danegate::server {
+
+grpc::Status ClientAllowList::Process(const InputMetadata&, grpc::AuthContext* context,
+                                      OutputMetadata*, OutputMetadata*) {
+  std::vector<std::string> presented;
+  for (const char* property : {GRPC_X509_SAN_PROPERTY_NAME, GRPC_X509_CN_PROPERTY_NAME}) {
+    for (const grpc::string_ref& value : context->FindPropertyValues(property)) {
+      presented.emplace_back(value.data(), value.size());
+    }
+  }
+  for (const std::string& name : presented) {
+    if (std::find(names_.begin(), names_.end(), name) != names_.end()) return grpc::Status::OK;
+  }
+  return grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
+                      absl::StrCat("client certificate names [", absl::StrJoin(presented, ", "),
+                                   "] are not allowed to call this service"));
+}
+
+std::shared_ptr<grpc::ServerCredentials> MakeServerCredentials(const ServerConfig& config) {
+  if (config.tls_cert_pem.empty()) return grpc::InsecureServerCredentials();
+  grpc::SslServerCredentialsOptions options(
+      config.client_ca_pem.empty() ? GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE
+                                   : GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+  options.pem_root_certs = config.client_ca_pem;
+  options.pem_key_cert_pairs.push_back({config.tls_key_pem, config.tls_cert_pem});
+  std::shared_ptr<grpc::ServerCredentials> credentials = grpc::SslServerCredentials(options);
+  if (!config.allow_clients.empty()) {
+    credentials->SetAuthMetadataProcessor(
+        std::make_shared<ClientAllowList>(config.allow_clients));
+  }
+  return credentials;
+}
+
+}  // namespace danegate::server

@@ -1,0 +1,151 @@
+// danegated: the danegate validation service. Builds the concrete adapters
+// (getdns resolver, cache, OpenSSL matcher), wires them into the engine and
+// serves danegate.v1.Validator, health and reflection over gRPC.
+#include <pthread.h>
+#include <signal.h>
+
+#include <cstdio>
+#include <exception>
+#include <iostream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "grpcpp/ext/proto_server_reflection_plugin.h"
+#include "grpcpp/grpcpp.h"
+#include "grpcpp/health_check_service_interface.h"
+#include "service/common/log.h"
+#include "service/dns/caching_resolver.h"
+#include "service/dns/getdns_resolver.h"
+#include "service/engine/dane_engine.h"
+#include "service/server/audit_log.h"
+#include "service/server/config.h"
+#include "service/server/credentials.h"
+#include "service/server/health_monitor.h"
+#include "service/server/instrumented_resolver.h"
+#include "service/server/metrics.h"
+#include "service/server/metrics_http.h"
+#include "service/server/validator_service.h"
+#include "service/tlsa/matcher.h"
+
+namespace danegate::server {
+namespace {
+
+constexpr int kExitUsage = 64;
+constexpr int kExitUnavailable = 69;
+constexpr int kExitInternal = 70;
+
+int Fail(int status, const std::string& message) {
+  common::Log("error", message);
+  return status;
+}
+
+int Serve(const ServerConfig& config, sigset_t& stop_signals) {
+  absl::StatusOr<std::unique_ptr<AuditLog>> audit = AuditLog::Open(config.audit_log);
+  if (!audit.ok()) return Fail(kExitUsage, std::string(audit.status().message()));
+  absl::StatusOr<std::unique_ptr<dns::GetdnsResolver>> getdns =
+      dns::GetdnsResolver::Create(config.resolver);
+  if (!getdns.ok()) return Fail(kExitUsage, std::string(getdns.status().message()));
+  absl::StatusOr<std::unique_ptr<tlsa::DaneMatcher>> matcher = tlsa::DaneMatcher::Create();
+  if (!matcher.ok()) return Fail(kExitInternal, std::string(matcher.status().message()));
+
+  Metrics metrics;
+  InstrumentedResolver upstream(**getdns, metrics);
+  dns::CachingResolver cache(upstream, config.cache);
+  engine::DaneEngine engine(cache, **matcher);
+  ValidatorService service(engine, metrics, **audit, config.max_request_bytes);
+
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort(config.listen, MakeServerCredentials(config), &port);
+  builder.RegisterService(&service);
+  // Twice our own limit, so an oversized request reaches the service and
+  // gets INVALID_ARGUMENT naming the limit; beyond that gRPC refuses it
+  // (RESOURCE_EXHAUSTED) and memory per call stays bounded.
+  builder.SetMaxReceiveMessageSize(static_cast<int>(config.max_request_bytes) * 2);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (server == nullptr || port == 0) {
+    return Fail(kExitUnavailable, absl::StrCat("cannot listen on ", config.listen));
+  }
+  grpc::HealthCheckServiceInterface* health = server->GetHealthCheckService();
+  health->SetServingStatus(false);
+
+  std::unique_ptr<MetricsHttpServer> metrics_http;
+  if (!config.metrics_listen.empty()) {
+    absl::StatusOr<std::unique_ptr<MetricsHttpServer>> started = MetricsHttpServer::Start(
+        config.metrics_listen, [&] { return metrics.Render(cache.Stats()); });
+    if (!started.ok()) {
+      server->Shutdown();
+      return Fail(kExitUnavailable, std::string(started.status().message()));
+    }
+    metrics_http = *std::move(started);
+  }
+
+  // The probe goes to getdns directly: the cache must not hide an outage.
+  auto monitor = std::make_unique<HealthMonitor>(
+      **getdns, (*getdns)->trust_anchor_owner(), config.health_interval,
+      config.resolver.timeout + absl::Seconds(1), [&](bool serving) {
+        metrics.SetServing(serving);
+        health->SetServingStatus(serving);
+      });
+
+  common::Log("info", "listening",
+              {{"listen", config.listen},
+               {"port", std::to_string(port)},
+               {"tls", config.tls_cert_pem.empty() ? "off"
+                       : config.client_ca_pem.empty() ? "server"
+                                                      : "mutual"},
+               {"metrics_port", metrics_http ? std::to_string(metrics_http->port()) : ""}});
+
+  int signal_number = 0;
+  sigwait(&stop_signals, &signal_number);
+  common::Log("info", "stopping", {{"signal", std::to_string(signal_number)},
+                                   {"grace_period", absl::FormatDuration(config.grace_period)}});
+  monitor.reset();
+  health->SetServingStatus(false);
+  metrics.SetServing(false);
+  // Stops accepting; RPCs in flight get the grace period to finish.
+  server->Shutdown(absl::ToChronoTime(absl::Now() + config.grace_period));
+  server->Wait();
+  common::Log("info", "stopped");
+  return 0;
+}
+
+int Main(int argc, char** argv) {
+  // Signals are taken by sigwait in Serve; every thread inherits the mask.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  absl::StatusOr<ParsedFlags> parsed =
+      ParseServerFlags(std::vector<std::string>(argv + 1, argv + argc));
+  if (!parsed.ok()) {
+    std::cerr << "danegated: " << parsed.status().message()
+              << "\nTry 'danegated --help'.\n";
+    return kExitUsage;
+  }
+  if (parsed->help) {
+    std::cout << parsed->help_text;
+    return 0;
+  }
+  return Serve(parsed->config, stop_signals);
+}
+
+}  // namespace
+}  // namespace danegate::server
+
+int main(int argc, char** argv) {
+  try {
+    return danegate::server::Main(argc, argv);
+  } catch (const std::exception& e) {
+    std::cerr << "danegated: internal error: " << e.what() << "\n";
+    return 70;
+  }
+}

@@ -1,0 +1,166 @@
+#include "service/server/metrics.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+
+namespace danegate::server {
+namespace {
+
+constexpr const char* kRpcNames[kRpcCount] = {"ResolvePolicy", "VerifyPeer"};
+constexpr dns::RrType kTypes[kRrTypeCount] = {dns::RrType::kMx, dns::RrType::kA,
+                                              dns::RrType::kAaaa, dns::RrType::kTlsa,
+                                              dns::RrType::kCname};
+constexpr const char* kGrpcCodes[kGrpcCodeCount] = {
+    "OK",           "CANCELLED",          "UNKNOWN",           "INVALID_ARGUMENT",
+    "DEADLINE_EXCEEDED", "NOT_FOUND",     "ALREADY_EXISTS",    "PERMISSION_DENIED",
+    "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION", "ABORTED",    "OUT_OF_RANGE",
+    "UNIMPLEMENTED", "INTERNAL",          "UNAVAILABLE",       "DATA_LOSS",
+    "UNAUTHENTICATED"};
+
+void Header(std::string& out, const char* name, const char* type, const char* help) {
+  absl::StrAppend(&out, "# HELP ", name, " ", help, "\n# TYPE ", name, " ", type, "\n");
+}
+
+uint64_t Load(const std::atomic<uint64_t>& v) { return v.load(std::memory_order_relaxed); }
+
+}  // namespace
+
+void Histogram::Observe(absl::Duration d) {
+  const double seconds = absl::ToDoubleSeconds(d);
+  size_t i = 0;
+  while (i < kBounds.size() && seconds > kBounds[i]) ++i;
+  buckets_[i].fetch_add(1, std::memory_order_relaxed);
+  count_.fetch_add(1, std::memory_order_relaxed);
+  sum_nanos_.fetch_add(static_cast<uint64_t>(absl::ToInt64Nanoseconds(d)),
+                       std::memory_order_relaxed);
+}
+
+void Histogram::Render(const std::string& name, const std::string& labels,
+                       std::string& out) const {
+  const std::string sep = labels.empty() ? "" : ",";
+  uint64_t cumulative = 0;
+  for (size_t i = 0; i < kBounds.size(); ++i) {
+    cumulative += Load(buckets_[i]);
+    absl::StrAppend(&out, name, "_bucket{", labels, sep, "le=\"", kBounds[i], "\"} ", cumulative,
+                    "\n");
+  }
+  cumulative += Load(buckets_[kBounds.size()]);
+  absl::StrAppend(&out, name, "_bucket{", labels, sep, "le=\"+Inf\"} ", cumulative, "\n");
+  const std::string braces = labels.empty() ? "" : absl::StrCat("{", labels, "}");
+  absl::StrAppend(&out, name, "_sum", braces, " ",
+                  absl::StrFormat("%.9f", static_cast<double>(Load(sum_nanos_)) / 1e9), "\n");
+  absl::StrAppend(&out, name, "_count", braces, " ", Load(count_), "\n");
+}
+
+int Metrics::TypeIndex(dns::RrType type) {
+  for (int i = 0; i < kRrTypeCount; ++i) {
+    if (kTypes[i] == type) return i;
+  }
+  return 0;
+}
+
+void Metrics::RecordDecision(Rpc rpc, policy::Action action, policy::Reason reason) {
+  const int index = (static_cast<int>(rpc) * kActionCount + static_cast<int>(action)) *
+                        kReasonCount +
+                    static_cast<int>(reason);
+  decisions_[index].fetch_add(1, std::memory_order_relaxed);
+}
+
+void Metrics::RecordInvalidRequest(Rpc rpc) {
+  invalid_requests_[static_cast<int>(rpc)].fetch_add(1, std::memory_order_relaxed);
+}
+
+void Metrics::RecordRpc(Rpc rpc, int grpc_code, absl::Duration latency) {
+  if (grpc_code < 0 || grpc_code >= kGrpcCodeCount) grpc_code = 2;  // UNKNOWN
+  rpcs_[static_cast<int>(rpc) * kGrpcCodeCount + grpc_code].fetch_add(1,
+                                                                      std::memory_order_relaxed);
+  rpc_latency_[static_cast<int>(rpc)].Observe(latency);
+}
+
+void Metrics::RecordDnsQuery(dns::RrType type, const dns::DnsAnswer& answer,
+                             absl::Duration latency) {
+  const int t = TypeIndex(type);
+  dns_latency_[t * kLookupStatusCount + static_cast<int>(answer.status)].Observe(latency);
+  dnssec_[static_cast<int>(answer.dnssec)].fetch_add(1, std::memory_order_relaxed);
+  if (answer.status == dns::LookupStatus::kFailure) {
+    upstream_errors_[t].fetch_add(1, std::memory_order_relaxed);
+  }
+}
+
+std::string Metrics::Render(const dns::CacheStats& cache) const {
+  std::string out;
+  Header(out, "danegate_decisions_total", "counter", "Decisions by RPC, action and reason.");
+  for (int r = 0; r < kRpcCount; ++r) {
+    for (int a = 0; a < kActionCount; ++a) {
+      for (int c = 0; c < kReasonCount; ++c) {
+        const uint64_t v = Load(decisions_[(r * kActionCount + a) * kReasonCount + c]);
+        if (v == 0) continue;
+        absl::StrAppend(&out, "danegate_decisions_total{rpc=\"", kRpcNames[r], "\",action=\"",
+                        policy::ActionName(static_cast<policy::Action>(a)), "\",reason=\"",
+                        policy::ReasonName(static_cast<policy::Reason>(c)), "\"} ", v, "\n");
+      }
+    }
+  }
+  Header(out, "danegate_invalid_requests_total", "counter",
+         "Requests refused with INVALID_ARGUMENT.");
+  for (int r = 0; r < kRpcCount; ++r) {
+    absl::StrAppend(&out, "danegate_invalid_requests_total{rpc=\"", kRpcNames[r], "\"} ",
+                    Load(invalid_requests_[r]), "\n");
+  }
+  Header(out, "danegate_rpcs_total", "counter", "Finished RPCs by method and gRPC status.");
+  for (int r = 0; r < kRpcCount; ++r) {
+    for (int c = 0; c < kGrpcCodeCount; ++c) {
+      const uint64_t v = Load(rpcs_[r * kGrpcCodeCount + c]);
+      if (v == 0 && c != 0) continue;
+      absl::StrAppend(&out, "danegate_rpcs_total{rpc=\"", kRpcNames[r], "\",code=\"",
+                      kGrpcCodes[c], "\"} ", v, "\n");
+    }
+  }
+  Header(out, "danegate_rpc_duration_seconds", "histogram", "RPC latency by method.");
+  for (int r = 0; r < kRpcCount; ++r) {
+    rpc_latency_[r].Render("danegate_rpc_duration_seconds",
+                           absl::StrCat("rpc=\"", kRpcNames[r], "\""), out);
+  }
+  Header(out, "danegate_rpcs_in_flight", "gauge", "RPCs being answered now.");
+  absl::StrAppend(&out, "danegate_rpcs_in_flight ", in_flight_.load(std::memory_order_relaxed),
+                  "\n");
+  Header(out, "danegate_dns_query_duration_seconds", "histogram",
+         "Upstream DNS lookups by type and outcome (cache misses only).");
+  for (int t = 0; t < kRrTypeCount; ++t) {
+    for (int s = 0; s < kLookupStatusCount; ++s) {
+      dns_latency_[t * kLookupStatusCount + s].Render(
+          "danegate_dns_query_duration_seconds",
+          absl::StrCat("type=\"", dns::RrTypeName(kTypes[t]), "\",outcome=\"",
+                       dns::LookupStatusName(static_cast<dns::LookupStatus>(s)), "\""),
+          out);
+    }
+  }
+  Header(out, "danegate_dnssec_answers_total", "counter", "Upstream answers by DNSSEC status.");
+  for (int d = 0; d < kDnssecStateCount; ++d) {
+    absl::StrAppend(&out, "danegate_dnssec_answers_total{status=\"",
+                    dns::DnssecStateName(static_cast<dns::DnssecState>(d)), "\"} ",
+                    Load(dnssec_[d]), "\n");
+  }
+  Header(out, "danegate_upstream_errors_total", "counter",
+         "Upstream lookups that failed (SERVFAIL, timeout, unreachable), by type.");
+  for (int t = 0; t < kRrTypeCount; ++t) {
+    absl::StrAppend(&out, "danegate_upstream_errors_total{type=\"", dns::RrTypeName(kTypes[t]),
+                    "\"} ", Load(upstream_errors_[t]), "\n");
+  }
+  Header(out, "danegate_cache_hits_total", "counter", "DNS cache hits.");
+  absl::StrAppend(&out, "danegate_cache_hits_total ", cache.hits, "\n");
+  Header(out, "danegate_cache_misses_total", "counter", "DNS cache misses (upstream lookups).");
+  absl::StrAppend(&out, "danegate_cache_misses_total ", cache.misses, "\n");
+  Header(out, "danegate_cache_coalesced_total", "counter",
+         "Lookups that joined an identical lookup already upstream.");
+  absl::StrAppend(&out, "danegate_cache_coalesced_total ", cache.coalesced, "\n");
+  Header(out, "danegate_cache_evictions_total", "counter", "DNS cache LRU evictions.");
+  absl::StrAppend(&out, "danegate_cache_evictions_total ", cache.evictions, "\n");
+  Header(out, "danegate_cache_entries", "gauge", "Answers in the DNS cache.");
+  absl::StrAppend(&out, "danegate_cache_entries ", cache.entries, "\n");
+  Header(out, "danegate_serving", "gauge", "1 when the health status is SERVING.");
+  absl::StrAppend(&out, "danegate_serving ", serving_.load() ? 1 : 0, "\n");
+  return out;
+}
+
+}  // namespace danegate::server

@@ -1,0 +1,74 @@
+// danegated's Prometheus metrics: fixed families indexed by the engine's
+// enums (no label strings on the hot path, no locks), rendered in the
+// Prometheus text exposition format.
+#ifndef DANEGATE_SERVICE_SERVER_METRICS_H_
+#define DANEGATE_SERVICE_SERVER_METRICS_H_
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <string>
+
+#include "absl/time/time.h"
+#include "service/dns/answer.h"
+#include "service/dns/caching_resolver.h"
+#include "service/policy/decision.h"
+
+namespace danegate::server {
+
+enum class Rpc { kResolvePolicy, kVerifyPeer };
+inline constexpr int kRpcCount = 2;
+inline constexpr int kActionCount = 3;
+inline constexpr int kReasonCount = static_cast<int>(policy::Reason::kHostNotInPolicy) + 1;
+inline constexpr int kRrTypeCount = 5;
+inline constexpr int kLookupStatusCount = 4;
+inline constexpr int kDnssecStateCount = 4;
+inline constexpr int kGrpcCodeCount = 17;
+
+// A latency histogram with fixed buckets (seconds).
+class Histogram {
+ public:
+  static constexpr std::array<double, 14> kBounds = {0.0001, 0.00025, 0.0005, 0.001, 0.0025,
+                                                     0.005,  0.01,    0.025,  0.05,  0.1,
+                                                     0.25,   0.5,     1,      5};
+  void Observe(absl::Duration d);
+  // Appends the _bucket/_sum/_count lines for `name` with `labels` ("" or
+  // `a="b"` pairs without braces).
+  void Render(const std::string& name, const std::string& labels, std::string& out) const;
+
+ private:
+  std::array<std::atomic<uint64_t>, kBounds.size() + 1> buckets_{};
+  std::atomic<uint64_t> count_{0};
+  std::atomic<uint64_t> sum_nanos_{0};
+};
+
+class Metrics {
+ public:
+  void RecordDecision(Rpc rpc, policy::Action action, policy::Reason reason);
+  void RecordInvalidRequest(Rpc rpc);
+  void RecordRpc(Rpc rpc, int grpc_code, absl::Duration latency);
+  void RecordDnsQuery(dns::RrType type, const dns::DnsAnswer& answer, absl::Duration latency);
+  void RpcStarted() { in_flight_.fetch_add(1, std::memory_order_relaxed); }
+  void RpcFinished() { in_flight_.fetch_sub(1, std::memory_order_relaxed); }
+  void SetServing(bool serving) { serving_.store(serving, std::memory_order_relaxed); }
+
+  // Returns every metric in the text exposition format (version 0.0.4).
+  std::string Render(const dns::CacheStats& cache) const;
+
+ private:
+  static int TypeIndex(dns::RrType type);
+
+  std::array<std::atomic<uint64_t>, kRpcCount * kActionCount * kReasonCount> decisions_{};
+  std::array<std::atomic<uint64_t>, kRpcCount> invalid_requests_{};
+  std::array<std::atomic<uint64_t>, kRpcCount * kGrpcCodeCount> rpcs_{};
+  std::array<Histogram, kRpcCount> rpc_latency_;
+  std::array<Histogram, kRrTypeCount * kLookupStatusCount> dns_latency_;
+  std::array<std::atomic<uint64_t>, kDnssecStateCount> dnssec_{};
+  std::array<std::atomic<uint64_t>, kRrTypeCount> upstream_errors_{};
+  std::atomic<int64_t> in_flight_{0};
+  std::atomic<bool> serving_{false};
+};
+
+}  // namespace danegate::server
+
+#endif  // DANEGATE_SERVICE_SERVER_METRICS_H_

@@ -1,0 +1,135 @@
+#include "service/server/validator_service.h"
+
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "service/api/convert.h"
+
+namespace danegate::server {
+namespace {
+
+// Returns the caller's identity: its certificate name under mutual TLS,
+// otherwise its address.
+std::string ClientIdentity(const grpc::CallbackServerContext* context) {
+  const std::shared_ptr<const grpc::AuthContext> auth = context->auth_context();
+  if (auth != nullptr && auth->IsPeerAuthenticated()) {
+    const std::vector<grpc::string_ref> identity = auth->GetPeerIdentity();
+    if (!identity.empty()) return std::string(identity.front().data(), identity.front().size());
+  }
+  return context->peer();
+}
+
+const char* RpcName(Rpc rpc) { return rpc == Rpc::kResolvePolicy ? "ResolvePolicy" : "VerifyPeer"; }
+
+// Tracks one RPC from start to finish: metrics, audit line, reactor.
+class Call {
+ public:
+  Call(Rpc rpc, grpc::CallbackServerContext* context, Metrics& metrics, AuditLog& audit)
+      : rpc_(rpc), reactor_(context->DefaultReactor()), metrics_(metrics), audit_(audit),
+        start_(absl::Now()) {
+    metrics_.RpcStarted();
+    record_.rpc = RpcName(rpc);
+    record_.client = ClientIdentity(context);
+  }
+
+  AuditRecord& record() { return record_; }
+  grpc::ServerUnaryReactor* reactor() { return reactor_; }
+
+  // Refuses a malformed request: INVALID_ARGUMENT with the field and why.
+  grpc::ServerUnaryReactor* Refuse(const absl::Status& status) {
+    metrics_.RecordInvalidRequest(rpc_);
+    record_.action = "error";
+    record_.reason = policy::ReasonName(policy::Reason::kInvalidArgument);
+    record_.detail = std::string(status.message());
+    return Finish(ToGrpcStatus(status));
+  }
+
+  // Records the decision and finishes the RPC with OK.
+  grpc::ServerUnaryReactor* Decided(policy::Action action, policy::Reason reason) {
+    metrics_.RecordDecision(rpc_, action, reason);
+    record_.action = policy::ActionName(action);
+    record_.reason = policy::ReasonName(reason);
+    return Finish(grpc::Status::OK);
+  }
+
+ private:
+  grpc::ServerUnaryReactor* Finish(const grpc::Status& status) {
+    const absl::Duration latency = absl::Now() - start_;
+    record_.latency = latency;
+    audit_.Write(record_);
+    metrics_.RecordRpc(rpc_, status.error_code(), latency);
+    metrics_.RpcFinished();
+    grpc::ServerUnaryReactor* reactor = reactor_;
+    reactor->Finish(status);
+    return reactor;
+  }
+
+  const Rpc rpc_;
+  grpc::ServerUnaryReactor* const reactor_;
+  Metrics& metrics_;
+  AuditLog& audit_;
+  const absl::Time start_;
+  AuditRecord record_;
+};
+
+absl::Status CheckSize(size_t size, size_t limit) {
+  if (size <= limit) return absl::OkStatus();
+  return absl::InvalidArgumentError(
+      absl::StrCat("request: ", size, " bytes; the limit is ", limit));
+}
+
+}  // namespace
+
+grpc::Status ToGrpcStatus(const absl::Status& status) {
+  return grpc::Status(static_cast<grpc::StatusCode>(status.code()),
+                      std::string(status.message()));
+}
+
+grpc::ServerUnaryReactor* ValidatorService::ResolvePolicy(
+    grpc::CallbackServerContext* context, const v1::ResolvePolicyRequest* request,
+    v1::ResolvePolicyResponse* response) {
+  auto call = std::make_shared<Call>(Rpc::kResolvePolicy, context, metrics_, audit_);
+  call->record().domain = request->domain().substr(0, 300);
+  absl::Status size = CheckSize(request->ByteSizeLong(), max_request_bytes_);
+  if (!size.ok()) return call->Refuse(size);
+  absl::StatusOr<api::PolicyQuery> query = api::ValidateRequest(*request);
+  if (!query.ok()) return call->Refuse(query.status());
+  call->record().domain = query->domain;
+  call->record().port = query->port;
+  grpc::ServerUnaryReactor* reactor = call->reactor();
+  engine_.ResolvePolicy(query->domain, query->port,
+                        [call, response](policy::DomainPolicy policy) {
+                          *response = api::ToProto(policy);
+                          call->record().detail = policy.detail;
+                          call->Decided(policy.action, policy.reason);
+                        });
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* ValidatorService::VerifyPeer(grpc::CallbackServerContext* context,
+                                                       const v1::VerifyPeerRequest* request,
+                                                       v1::VerifyPeerResponse* response) {
+  auto call = std::make_shared<Call>(Rpc::kVerifyPeer, context, metrics_, audit_);
+  call->record().domain = request->domain().substr(0, 300);
+  call->record().mx_host = request->mx_host().substr(0, 300);
+  absl::Status size = CheckSize(request->ByteSizeLong(), max_request_bytes_);
+  if (!size.ok()) return call->Refuse(size);
+  absl::StatusOr<api::PeerQuery> query = api::ValidateRequest(*request);
+  if (!query.ok()) return call->Refuse(query.status());
+  call->record().domain = query->domain;
+  call->record().mx_host = query->mx_host;
+  call->record().port = query->port;
+  grpc::ServerUnaryReactor* reactor = call->reactor();
+  engine_.VerifyPeer(query->domain, query->mx_host, query->port, std::move(query->chain),
+                     [call, response](policy::PeerVerdict verdict) {
+                       *response = api::ToProto(verdict);
+                       call->record().authenticated = verdict.authenticated;
+                       call->record().matched = verdict.matched;
+                       call->record().detail = verdict.detail;
+                       call->Decided(verdict.action, verdict.reason);
+                     });
+  return reactor;
+}
+
+}  // namespace danegate::server

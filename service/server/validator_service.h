@@ -1,0 +1,45 @@
+// danegate.v1.Validator on the gRPC callback API. Each RPC validates its
+// request at the edge (api::ValidateRequest), starts the engine and returns;
+// the reactor is finished from the engine's callback, so no thread waits on
+// DNS. Every decision is counted in Metrics and written to the AuditLog.
+#ifndef DANEGATE_SERVICE_SERVER_VALIDATOR_SERVICE_H_
+#define DANEGATE_SERVICE_SERVER_VALIDATOR_SERVICE_H_
+
+#include <cstddef>
+
+#include "absl/status/status.h"
+#include "danegate/v1/validator.grpc.pb.h"
+#include "grpcpp/grpcpp.h"
+#include "service/engine/dane_engine.h"
+#include "service/server/audit_log.h"
+#include "service/server/metrics.h"
+
+namespace danegate::server {
+
+// Converts an absl::Status into a grpc::Status (the one place this happens).
+grpc::Status ToGrpcStatus(const absl::Status& status);
+
+class ValidatorService final : public v1::Validator::CallbackService {
+ public:
+  // All references must outlive the service.
+  ValidatorService(engine::DaneEngine& engine, Metrics& metrics, AuditLog& audit,
+                   size_t max_request_bytes)
+      : engine_(engine), metrics_(metrics), audit_(audit), max_request_bytes_(max_request_bytes) {}
+
+  grpc::ServerUnaryReactor* ResolvePolicy(grpc::CallbackServerContext* context,
+                                          const v1::ResolvePolicyRequest* request,
+                                          v1::ResolvePolicyResponse* response) override;
+  grpc::ServerUnaryReactor* VerifyPeer(grpc::CallbackServerContext* context,
+                                       const v1::VerifyPeerRequest* request,
+                                       v1::VerifyPeerResponse* response) override;
+
+ private:
+  engine::DaneEngine& engine_;
+  Metrics& metrics_;
+  AuditLog& audit_;
+  const size_t max_request_bytes_;
+};
+
+}  // namespace danegate::server
+
+#endif  // DANEGATE_SERVICE_SERVER_VALIDATOR_SERVICE_H_
