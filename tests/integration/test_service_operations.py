@@ -1,0 +1,188 @@
+"""danegated under operational stress, each with its own process: query
+coalescing (counted at the lab's resolver), TTL expiry, mutual TLS, the
+upstream resolver going away and coming back, SIGTERM with RPCs in flight,
+and configurations refused at start."""
+import os
+import subprocess
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import grpc
+import pytest
+
+from certs import issue
+from scenarios import TTL_TEST_SECONDS
+from service_fixtures import Danegated
+
+
+@pytest.fixture
+def start(danegated_bin, tmp_path):
+    started = []
+
+    def _start(*args, wait_serving=True):
+        d = Danegated(danegated_bin, str(tmp_path / f"d{len(started)}"), list(args),
+                      wait_serving=wait_serving)
+        started.append(d)
+        return d
+    yield _start
+    for d in started:
+        d.stop()
+
+
+def test_concurrent_requests_make_one_upstream_query_per_name_and_type(stubs, lab, start):
+    d = start(*lab.resolver_args())
+    names = [("d-coalesce.dane.test", "MX"), ("mx-coalesce.dane.test", "A"),
+             ("mx-coalesce.dane.test", "AAAA"), ("_25._tcp.mx-coalesce.dane.test", "TLSA")]
+    before = {n: lab.upstream_queries(*n) for n in names}
+    with grpc.insecure_channel(d.address) as channel:
+        validator = stubs.rpc.ValidatorStub(channel)
+        request = stubs.pb.ResolvePolicyRequest(domain="d-coalesce.dane.test")
+        futures = [validator.ResolvePolicy.future(request, timeout=30) for _ in range(200)]
+        answers = [f.result() for f in futures]
+    assert all(a.reason == stubs.pb.REASON_DANE_REQUIRED for a in answers)
+    assert {n: lab.upstream_queries(*n) - before[n] for n in names} == {n: 1 for n in names}
+    assert d.metric("danegate_cache_coalesced_total") >= 199
+
+
+def test_changed_tlsa_is_seen_once_its_ttl_has_passed(cli, lab, start):
+    d = start(*lab.resolver_args())
+    old = lab.certs.ee.tlsa(3, 1, 1)
+    new = lab.certs.other.tlsa(3, 1, 1)
+
+    def tlsa():
+        _, got = cli.json("policy", f"--server={d.address}", "d-ttl.dane.test")
+        t = got["mx"][0]["tlsa"][0]
+        return f"{t['usage']} {t['selector']} {t['matching_type']} {t['data']}"
+
+    assert tlsa() == old
+    first_seen = time.monotonic()
+    # Replace the record: rebuild the zone with the new TLSA instead of the old.
+    lab.parent_records = [r for r in lab.parent_records if not r.startswith("_25._tcp.mx-ttl ")]
+    lab.update_dane_test([f"_25._tcp.mx-ttl {TTL_TEST_SECONDS} TLSA {new}"])
+    if time.monotonic() - first_seen < TTL_TEST_SECONDS - 1:
+        assert tlsa() == old  # still cached: the TTL has not passed
+    # The feature under test is time itself: wait out the TTL.
+    time.sleep(max(0.0, first_seen + TTL_TEST_SECONDS + 0.5 - time.monotonic()))
+    assert tlsa() == new
+
+
+@pytest.fixture(scope="module")
+def pki(tmp_path_factory):
+    """A CA for the service, server and client certificates, and a rogue CA."""
+    d = tmp_path_factory.mktemp("pki")
+    ca = issue("danegate test CA", ca=True, days=30)
+    rogue = issue("rogue CA", ca=True, days=30)
+    certs = {
+        "ca": ca,
+        "server": issue("localhost", sans=["localhost"], issuer=ca),
+        "mta1": issue("mta1.fleet.test", sans=["mta1.fleet.test"], issuer=ca),
+        "mta9": issue("mta9.fleet.test", sans=["mta9.fleet.test"], issuer=ca),
+        "rogue_client": issue("mta1.fleet.test", sans=["mta1.fleet.test"], issuer=rogue),
+    }
+    paths = {}
+    for name, c in certs.items():
+        paths[name] = str(d / f"{name}.pem")
+        paths[name + "_key"] = str(d / f"{name}.key")
+        with open(paths[name], "w") as f:
+            f.write(c.pem())
+        with open(paths[name + "_key"], "w") as f:
+            f.write(c.key_pem())
+    return paths
+
+
+def test_mutual_tls_refuses_all_but_allowed_clients(cli, lab, start, pki):
+    d = start(*lab.resolver_args(), f"--tls-cert={pki['server']}",
+              f"--tls-key={pki['server_key']}", f"--client-ca={pki['ca']}",
+              "--allow-client=mta1.fleet.test")
+    server = f"--server=localhost:{d.port}"
+    tls = [f"--tls-ca={pki['ca']}"]
+
+    def ask(*client):
+        return cli.run("policy", server, *tls, *client, "--timeout=5s", "d-311.dane.test")
+
+    ok = ask(f"--tls-cert={pki['mta1']}", f"--tls-key={pki['mta1_key']}")
+    assert ok.returncode == 0, ok.stderr
+    no_cert = ask()
+    assert no_cert.returncode == 75 and "UNAVAILABLE" in no_cert.stderr
+    rogue = ask(f"--tls-cert={pki['rogue_client']}", f"--tls-key={pki['rogue_client_key']}")
+    assert rogue.returncode == 75 and "UNAVAILABLE" in rogue.stderr
+    not_allowed = ask(f"--tls-cert={pki['mta9']}", f"--tls-key={pki['mta9_key']}")
+    assert not_allowed.returncode == 75
+    assert "PERMISSION_DENIED" in not_allowed.stderr and "mta9.fleet.test" in not_allowed.stderr
+    # Plaintext to a TLS port fails too.
+    assert cli.run("policy", server, "--timeout=5s", "d-311.dane.test").returncode == 75
+    # Only the allowed client's decision reached the audit log, with its name.
+    clients = {r["client"] for r in d.audit()}
+    assert clients == {"mta1.fleet.test"}
+
+
+def test_resolver_outage_defers_and_health_follows(stubs, cli, lab, start):
+    d = start(*lab.resolver_args(), "--health-interval=200ms", "--dns-timeout=1s",
+              "--cache-failure-ttl=0s")
+    health_pb = stubs.health_pb
+    with grpc.insecure_channel(d.address) as channel:
+        watch = stubs.health_rpc.HealthStub(channel).Watch(
+            health_pb.HealthCheckRequest(service=""), timeout=60)
+        assert next(watch).status == health_pb.HealthCheckResponse.SERVING
+        lab.stop_resolver()
+        try:
+            status, got = cli.json("policy", f"--server={d.address}", "d-301.dane.test")
+            assert (status, got["action"], got["reason"]) == (75, "defer", "dns_failure")
+            assert next(watch).status == health_pb.HealthCheckResponse.NOT_SERVING
+        finally:
+            lab.start_resolver()
+        assert next(watch).status == health_pb.HealthCheckResponse.SERVING
+        watch.cancel()
+    status, got = cli.json("policy", f"--server={d.address}", "d-301.dane.test")
+    assert (status, got["action"]) == (0, "deliver")
+
+
+def test_sigterm_finishes_rpcs_in_flight_and_exits_0(stubs, lab, start):
+    # Upstream never answers: each RPC waits for its 2 s DNS timeout.
+    d = start("--resolution=stub", f"--upstream={lab.blackhole.address}",
+              f"--trust-anchor={lab.trust_anchor}", "--dns-timeout=2s", "--grace-period=20s",
+              wait_serving=False)
+    with grpc.insecure_channel(d.address) as channel:
+        validator = stubs.rpc.ValidatorStub(channel)
+        futures = [validator.ResolvePolicy.future(
+            stubs.pb.ResolvePolicyRequest(domain=f"d{i}.dane.test"), timeout=30)
+            for i in range(5)]
+        deadline = time.monotonic() + 10
+        while d.metric("danegate_rpcs_in_flight") != 5:
+            assert time.monotonic() < deadline, "RPCs never reached the server"
+            time.sleep(0.02)
+        status = d.terminate()
+        answers = [f.result() for f in futures]
+    assert status == 0
+    assert all((a.action, a.reason) == (stubs.pb.ACTION_DEFER, stubs.pb.REASON_DNS_FAILURE)
+               for a in answers)
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--listen=0.0.0.0:0"], "is not loopback"),
+    (["--listen=nonsense"], "want HOST:PORT"),
+    (["--tls-cert=/nonexistent.pem", "--tls-key=/nonexistent.key"], "cannot be read"),
+    (["--tls-cert=/etc/hostname"], "--tls-cert and --tls-key go together"),
+    (["--allow-client=x"], "needs --client-ca"),
+    (["--resolution=stub"], "needs at least one --upstream"),
+    (["--cache-max-entries=lots"], "--cache-max-entries"),
+    (["--grace-period=forever"], "--grace-period"),
+    (["--no-such-flag"], "unknown option"),
+    (["--trust-anchor=/nonexistent"], "cannot be read"),
+])
+def test_bad_configuration_is_refused_at_start(danegated_bin, args, message):
+    out = subprocess.run([danegated_bin, *args], capture_output=True, text=True, timeout=30)
+    assert out.returncode == 64, out
+    assert message in out.stderr
+
+
+def test_help_documents_every_flag(danegated_bin):
+    out = subprocess.run([danegated_bin, "--help"], capture_output=True, text=True, timeout=30)
+    assert out.returncode == 0
+    for flag in ["--listen", "--tls-cert", "--tls-key", "--client-ca", "--allow-client",
+                 "--unsafe-plaintext-on-network", "--metrics-listen", "--audit-log",
+                 "--resolution", "--upstream", "--trust-anchor", "--dns-timeout",
+                 "--cache-max-entries", "--cache-max-ttl", "--cache-max-negative-ttl",
+                 "--cache-failure-ttl", "--grace-period", "--health-interval",
+                 "--max-request-bytes"]:
+        assert flag in out.stdout, flag
