@@ -8,4 +8,5 @@ cd "$(dirname "$0")/.."
 scripts/build.sh "$@"
 cd "$( [ "${1:-}" = "--sanitize" ] && echo build-asan || echo build )"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+LSAN_OPTIONS=suppressions=$PWD/../tests/lsan.supp \
   ctest --output-on-failure -j "$(nproc)"
