@@ -188,3 +188,13 @@ def test_help_documents_every_flag(danegated_bin):
                  "--cache-failure-ttl", "--grace-period", "--health-interval",
                  "--max-request-bytes"]:
         assert flag in out.stdout, flag
+
+
+def test_client_deadline_is_honoured(cli, lab, start):
+    # The upstream never answers and DNS may take 3 s; the caller's 500 ms
+    # deadline ends the call, and the CLI defers (75), never delivers.
+    d = start("--resolution=stub", f"--upstream={lab.blackhole.address}",
+              f"--trust-anchor={lab.trust_anchor}", "--dns-timeout=3s", wait_serving=False)
+    out = cli.run("policy", f"--server={d.address}", "--timeout=500ms", "d-311.dane.test")
+    assert out.returncode == 75
+    assert "DEADLINE_EXCEEDED" in out.stderr
