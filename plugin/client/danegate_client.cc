@@ -1,0 +1,320 @@
+// The danegate C client: configuration files, a cached gRPC channel per
+// configuration (dropped before fork), and the translation of answers and
+// failures into struct danegate_answer. Every failure becomes DEFER.
+#include "plugin/client/danegate_client.h"
+
+#include <grpc/fork.h>
+#include <pthread.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <exception>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <sstream>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "absl/synchronization/mutex.h"
+#include "danegate/v1/validator.grpc.pb.h"
+#include "grpcpp/grpcpp.h"
+
+namespace danegate::client {
+namespace {
+
+namespace v1 = ::danegate::v1;
+
+struct Config {
+  std::string server;
+  std::string ca_file, cert_file, key_file, server_name;
+  int timeout_ms = 2000;
+};
+
+struct Connection {
+  Config config;
+  std::shared_ptr<grpc::Channel> channel;  // null until first use after fork
+};
+
+absl::Mutex mu;
+std::map<std::string, Connection>* connections ABSL_GUARDED_BY(mu) =
+    new std::map<std::string, Connection>;  // never destroyed: plugins are never unloaded
+
+// Channels must not cross fork(): drop them all before it.
+void DropChannels() {
+  absl::MutexLock lock(&mu);
+  for (auto& [path, connection] : *connections) connection.channel.reset();
+}
+
+void InstallForkHandlers() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    // Prepare handlers run in reverse order of registration: ours (drop the
+    // channels) runs before gRPC's own.
+    pthread_atfork(grpc_prefork, grpc_postfork_parent, grpc_postfork_child);
+    pthread_atfork(DropChannels, nullptr, nullptr);
+  });
+}
+
+// gRPC reads this when it starts; set it before any channel exists.
+__attribute__((constructor)) void EnableForkSupport() {
+  setenv("GRPC_ENABLE_FORK_SUPPORT", "1", 0);
+}
+
+absl::StatusOr<std::string> ReadFile(const std::string& path, size_t limit) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::InvalidArgumentError(absl::StrCat(path, ": cannot be read"));
+  std::string content(limit + 1, '\0');
+  in.read(content.data(), static_cast<std::streamsize>(limit + 1));
+  content.resize(static_cast<size_t>(in.gcount()));
+  if (content.size() > limit) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ": larger than ", limit, " bytes"));
+  }
+  return content;
+}
+
+absl::StatusOr<Config> ParseConfig(const std::string& path) {
+  absl::StatusOr<std::string> text = ReadFile(path, 64 * 1024);
+  if (!text.ok()) return text.status();
+  Config config;
+  int line_number = 0;
+  for (absl::string_view line : absl::StrSplit(*text, '\n')) {
+    ++line_number;
+    line = absl::StripAsciiWhitespace(line);
+    if (line.empty() || line.front() == '#') continue;
+    const size_t eq = line.find('=');
+    if (eq == absl::string_view::npos) {
+      return absl::InvalidArgumentError(absl::StrCat(path, ":", line_number, ": want key = value"));
+    }
+    const std::string key(absl::StripAsciiWhitespace(line.substr(0, eq)));
+    const std::string value(absl::StripAsciiWhitespace(line.substr(eq + 1)));
+    if (key == "server") {
+      config.server = value;
+    } else if (key == "tls_ca") {
+      config.ca_file = value;
+    } else if (key == "tls_cert") {
+      config.cert_file = value;
+    } else if (key == "tls_key") {
+      config.key_file = value;
+    } else if (key == "tls_server_name") {
+      config.server_name = value;
+    } else if (key == "timeout_ms") {
+      if (!absl::SimpleAtoi(value, &config.timeout_ms) || config.timeout_ms < 1 ||
+          config.timeout_ms > 600000) {
+        return absl::InvalidArgumentError(absl::StrCat(path, ":", line_number,
+                                                       ": timeout_ms must be 1..600000"));
+      }
+    } else {
+      return absl::InvalidArgumentError(absl::StrCat(path, ":", line_number, ": unknown key '",
+                                                     key, "'"));
+    }
+  }
+  if (config.server.empty()) return absl::InvalidArgumentError(absl::StrCat(path, ": no server"));
+  return config;
+}
+
+absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeChannel(const Config& c) {
+  grpc::ChannelArguments args;
+  // A subchannel pool per channel: nothing shared survives a dropped channel.
+  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  if (c.ca_file.empty()) {
+    return grpc::CreateCustomChannel(c.server, grpc::InsecureChannelCredentials(), args);
+  }
+  grpc::SslCredentialsOptions ssl;
+  absl::StatusOr<std::string> ca = ReadFile(c.ca_file, 1 << 20);
+  if (!ca.ok()) return ca.status();
+  ssl.pem_root_certs = *std::move(ca);
+  if (!c.cert_file.empty()) {
+    absl::StatusOr<std::string> cert = ReadFile(c.cert_file, 1 << 20);
+    if (!cert.ok()) return cert.status();
+    absl::StatusOr<std::string> key = ReadFile(c.key_file, 1 << 20);
+    if (!key.ok()) return key.status();
+    ssl.pem_cert_chain = *std::move(cert);
+    ssl.pem_private_key = *std::move(key);
+  }
+  if (!c.server_name.empty()) args.SetSslTargetNameOverride(c.server_name);
+  return grpc::CreateCustomChannel(c.server, grpc::SslCredentials(ssl), args);
+}
+
+// Returns the channel and deadline for `path`, building them if needed.
+absl::StatusOr<std::pair<std::shared_ptr<grpc::Channel>, int>> ChannelFor(const std::string& path) {
+  InstallForkHandlers();
+  absl::MutexLock lock(&mu);
+  auto it = connections->find(path);
+  if (it == connections->end()) {
+    absl::StatusOr<Config> config = ParseConfig(path);
+    if (!config.ok()) return config.status();
+    it = connections->emplace(path, Connection{*std::move(config), nullptr}).first;
+  }
+  if (it->second.channel == nullptr) {
+    absl::StatusOr<std::shared_ptr<grpc::Channel>> channel = MakeChannel(it->second.config);
+    if (!channel.ok()) return channel.status();
+    it->second.channel = *std::move(channel);
+  }
+  return std::make_pair(it->second.channel, it->second.config.timeout_ms);
+}
+
+void Copy(char* dst, size_t size, absl::string_view src) {
+  const size_t n = std::min(size - 1, src.size());
+  std::memcpy(dst, src.data(), n);
+  dst[n] = '\0';
+}
+
+std::string Token(const std::string& enum_name, absl::string_view prefix) {
+  absl::string_view name = enum_name;
+  absl::ConsumePrefix(&name, prefix);
+  return absl::AsciiStrToLower(name);
+}
+
+// Fills `out` with a DEFER that did not come from the validator.
+int Defer(danegate_answer* out, absl::string_view reason, absl::string_view detail) {
+  std::memset(out, 0, sizeof *out);
+  out->action = DANEGATE_DEFER;
+  Copy(out->reason, sizeof out->reason, reason);
+  Copy(out->detail, sizeof out->detail, detail);
+  Copy(out->require_tls_hosts, sizeof out->require_tls_hosts, "*");
+  return -1;
+}
+
+int DeferFromStatus(danegate_answer* out, const absl::Status& status) {
+  return Defer(out, "plugin_error", status.message());
+}
+
+int DeferFromGrpc(danegate_answer* out, const grpc::Status& status) {
+  const char* reason = "validator_unavailable";
+  if (status.error_code() == grpc::StatusCode::INVALID_ARGUMENT) reason = "invalid_argument";
+  return Defer(out, reason,
+               absl::StrCat("danegated: ", status.error_code(), " ", status.error_message()));
+}
+
+// Fills action/reason/detail from a response; false if it is malformed.
+bool FillCommon(v1::Action action, v1::Reason reason, const std::string& detail,
+                danegate_answer* out) {
+  std::memset(out, 0, sizeof *out);
+  out->from_service = 1;
+  switch (action) {
+    case v1::ACTION_DELIVER: out->action = DANEGATE_DELIVER; break;
+    case v1::ACTION_DEFER: out->action = DANEGATE_DEFER; break;
+    case v1::ACTION_REJECT: out->action = DANEGATE_REJECT; break;
+    default: return false;
+  }
+  Copy(out->reason, sizeof out->reason, Token(v1::Reason_Name(reason), "REASON_"));
+  Copy(out->detail, sizeof out->detail, detail);
+  return true;
+}
+
+std::string TlsaText(const v1::TlsaRecord& r) {
+  std::string hex;
+  static const char kDigits[] = "0123456789abcdef";
+  for (unsigned char c : r.data()) {
+    hex += kDigits[c >> 4];
+    hex += kDigits[c & 15];
+  }
+  return absl::StrCat(r.usage(), " ", r.selector(), " ", r.matching_type(), " ", hex);
+}
+
+int ResolvePolicy(const char* config_path, const char* domain, unsigned port,
+                  danegate_answer* out) {
+  if (config_path == nullptr || domain == nullptr) return Defer(out, "plugin_error", "null argument");
+  auto channel = ChannelFor(config_path);
+  if (!channel.ok()) return DeferFromStatus(out, channel.status());
+  std::unique_ptr<v1::Validator::Stub> stub = v1::Validator::NewStub(channel->first);
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() +
+                       std::chrono::milliseconds(channel->second));
+  v1::ResolvePolicyRequest request;
+  request.set_domain(domain);
+  request.set_port(port);
+  v1::ResolvePolicyResponse response;
+  const grpc::Status status = stub->ResolvePolicy(&context, request, &response);
+  if (!status.ok()) return DeferFromGrpc(out, status);
+  if (!FillCommon(response.action(), response.reason(), response.detail(), out)) {
+    return Defer(out, "malformed_answer", "danegated answered with no action");
+  }
+  // Every host needs TLS except those the policy lets go without it; a
+  // host unknown to the policy needs TLS too (fail closed).
+  std::vector<std::string> items;
+  if (out->action == DANEGATE_DELIVER) {
+    for (const v1::MxHost& host : response.mx()) {
+      if (host.tls() == v1::TLS_MODE_OPPORTUNISTIC) items.push_back("! " + host.host());
+    }
+  }
+  items.push_back("*");
+  const std::string hosts = absl::StrJoin(items, " : ");
+  if (hosts.size() >= sizeof out->require_tls_hosts) {
+    Copy(out->require_tls_hosts, sizeof out->require_tls_hosts, "*");
+  } else {
+    Copy(out->require_tls_hosts, sizeof out->require_tls_hosts, hosts);
+  }
+  return 0;
+}
+
+int VerifyPeer(const char* config_path, const char* domain, const char* mx_host, unsigned port,
+               const unsigned char* const* der, const size_t* der_len, size_t count,
+               danegate_answer* out) {
+  if (config_path == nullptr || domain == nullptr || mx_host == nullptr ||
+      (count > 0 && (der == nullptr || der_len == nullptr))) {
+    return Defer(out, "plugin_error", "null argument");
+  }
+  auto channel = ChannelFor(config_path);
+  if (!channel.ok()) return DeferFromStatus(out, channel.status());
+  std::unique_ptr<v1::Validator::Stub> stub = v1::Validator::NewStub(channel->first);
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() +
+                       std::chrono::milliseconds(channel->second));
+  v1::VerifyPeerRequest request;
+  request.set_domain(domain);
+  request.set_mx_host(mx_host);
+  request.set_port(port);
+  for (size_t i = 0; i < count; ++i) {
+    request.add_chain(reinterpret_cast<const char*>(der[i]), der_len[i]);
+  }
+  v1::VerifyPeerResponse response;
+  const grpc::Status status = stub->VerifyPeer(&context, request, &response);
+  if (!status.ok()) return DeferFromGrpc(out, status);
+  if (!FillCommon(response.action(), response.reason(), response.detail(), out)) {
+    return Defer(out, "malformed_answer", "danegated answered with no action");
+  }
+  out->authenticated = response.authenticated() ? 1 : 0;
+  if (response.has_matched_tlsa()) {
+    Copy(out->matched_tlsa, sizeof out->matched_tlsa, TlsaText(response.matched_tlsa()));
+  }
+  return 0;
+}
+
+}  // namespace
+}  // namespace danegate::client
+
+extern "C" int danegate_resolve_policy(const char* config_path, const char* domain,
+                                       unsigned port, struct danegate_answer* out) {
+  try {
+    return danegate::client::ResolvePolicy(config_path, domain, port, out);
+  } catch (const std::exception& e) {
+    return danegate::client::Defer(out, "plugin_error", e.what());
+  } catch (...) {
+    return danegate::client::Defer(out, "plugin_error", "unknown exception");
+  }
+}
+
+extern "C" int danegate_verify_peer(const char* config_path, const char* domain,
+                                    const char* mx_host, unsigned port,
+                                    const unsigned char* const* der, const size_t* der_len,
+                                    size_t count, struct danegate_answer* out) {
+  try {
+    return danegate::client::VerifyPeer(config_path, domain, mx_host, port, der, der_len, count,
+                                        out);
+  } catch (const std::exception& e) {
+    return danegate::client::Defer(out, "plugin_error", e.what());
+  } catch (...) {
+    return danegate::client::Defer(out, "plugin_error", "unknown exception");
+  }
+}
