@@ -16,11 +16,12 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 
 
 class Danegated:
-    def __init__(self, binary, workdir, args, wait_serving=True):
+    def __init__(self, binary, workdir, args, wait_serving=True, prefix=(),
+                 listen="127.0.0.1:0"):
         self.workdir = workdir
         os.makedirs(workdir, exist_ok=True)
         self.audit_path = os.path.join(workdir, "audit.jsonl")
-        argv = [binary, "--listen=127.0.0.1:0", "--metrics-listen=127.0.0.1:0",
+        argv = [*prefix, binary, f"--listen={listen}", "--metrics-listen=127.0.0.1:0",
                 f"--audit-log={self.audit_path}", *args]
         self.daemon = Daemon("danegated", argv, os.path.join(workdir, "danegated.log"))
         self.daemon.wait_for([r'"msg":"listening"'])

@@ -160,10 +160,14 @@ def run(argv, cwd=None):
 
 
 class DnsLab:
-    def __init__(self, directory):
+    def __init__(self, directory, netns=None):
+        """With `netns`, the daemons run in that network namespace and
+        Unbound listens on port 53 there (for the namespace's resolv.conf)."""
         self.dir = os.path.abspath(directory)
         self.daemons = []
         self.blackhole = None
+        self.netns = netns
+        self.prefix = ["ip", "netns", "exec", netns] if netns else []
         self.ipv6 = have_ipv6_loopback()
 
     # --- paths and addresses for clients --------------------------------
@@ -331,20 +335,21 @@ forward-zone:
     def start(self):
         self.build()
         self.knot_port = free_port()
-        self.unbound_port = free_port()
+        self.unbound_port = 53 if self.netns else free_port()
         knot_conf, loaded = self._knot_conf()
-        knot = Daemon("knotd", ["knotd", "-c", knot_conf],
+        knot = Daemon("knotd", self.prefix + ["knotd", "-c", knot_conf],
                       os.path.join(self.dir, "knot", "knotd.log"))
         self.daemons.append(knot)
         self.knot = knot
         knot.wait_for([r"server started"] +
                       [re.escape(f"[{z}.] loaded") for z in loaded])
         self.start_resolver()
-        self.blackhole = Blackhole()
+        if not self.netns:
+            self.blackhole = Blackhole()
         return self
 
     def start_resolver(self):
-        unbound = Daemon("unbound", ["unbound", "-d", "-c", self._unbound_conf()],
+        unbound = Daemon("unbound", self.prefix + ["unbound", "-d", "-c", self._unbound_conf()],
                          os.path.join(self.dir, "unbound", "unbound.log"))
         self.unbound = unbound
         self.daemons.append(unbound)

@@ -90,6 +90,10 @@ def dane_test_records(certs):
     for domain, records in mx.items():
         r += [f"{domain} MX {m}" for m in records]
     r += _a("d-nomx")
+    # A host at 127.0.0.2, where the Exim tests run a receiver without
+    # STARTTLS; its TLSA RRset has no usable record (TLS mandatory).
+    r += ["mx-notls A 127.0.0.2", f"_25._tcp.mx-notls TLSA {ee.tlsa(1, 1, 1)}",
+          "d-unusable-notls MX 10 mx-notls"]
     # Names used by one service test each (coalescing, TTL expiry), so no
     # other test warms a cache for them.
     for name in ("coalesce", "ttl"):
@@ -142,6 +146,8 @@ SCENARIOS = [
     Scenario("all records unusable", f"d-unusable.{D}", "deliver", "tlsa_unusable",
              [(f"mx-unusable.{D}", "mandatory")],
              [Verify(f"mx-unusable.{D}", "other", "deliver", False, "tlsa_unusable")]),
+    Scenario("all records unusable, host without STARTTLS", f"d-unusable-notls.{D}", "deliver",
+             "tlsa_unusable", [(f"mx-notls.{D}", "mandatory")]),
     Scenario("secure, no TLSA (NSEC)", f"d-notlsa.{D}", "deliver", "no_tlsa",
              [(f"mx-notlsa.{D}", "opportunistic")],
              [Verify(f"mx-notlsa.{D}", "other", "deliver", False, "no_tlsa")]),
