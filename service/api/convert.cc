@@ -22,6 +22,7 @@ void FillHost(const policy::HostPolicy& host, v1::MxHost* out) {
   out->set_tls(ToProto(host.tls));
   for (const tlsa::TlsaRecord& record : host.tlsa) FillTlsa(record, out->add_tlsa());
   out->set_tlsa_base_domain(host.tlsa_base_domain);
+  out->set_canonical_name(host.canonical_name);
   out->set_reason(ToProto(host.reason));
   out->set_detail(host.detail);
 }

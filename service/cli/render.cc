@@ -29,7 +29,8 @@ std::string HostJson(const v1::MxHost& h) {
                       ",\"dnssec\":\"", Token(h.dnssec()), "\",\"tls\":\"", Token(h.tls()),
                       "\",\"reason\":\"", Token(h.reason()), "\",\"detail\":",
                       common::JsonString(h.detail()), ",\"tlsa_base_domain\":",
-                      common::JsonString(h.tlsa_base_domain()), ",\"tlsa\":[",
+                      common::JsonString(h.tlsa_base_domain()), ",\"canonical_name\":",
+                      common::JsonString(h.canonical_name()), ",\"tlsa\":[",
                       absl::StrJoin(tlsa, ","), "]}");
 }
 

@@ -41,12 +41,12 @@ class HostJob : public std::enable_shared_from_this<HostJob> {
     addresses_[family] = std::move(answer);
     // Each slot is written by one callback; the last one sees both.
     if (pending_addresses_.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+    bases_ = policy::TlsaBaseDomains(candidate_, addresses_[0], addresses_[1]);
     if (std::optional<HostPolicy> decided =
             policy::DecideFromAddresses(candidate_, addresses_[0], addresses_[1])) {
-      std::move(done_)(*std::move(decided));
+      Finish(*std::move(decided));
       return;
     }
-    bases_ = policy::TlsaBaseDomains(candidate_, addresses_[0], addresses_[1]);
     LookupTlsa(0);
   }
 
@@ -63,7 +63,14 @@ class HostJob : public std::enable_shared_from_this<HostJob> {
       LookupTlsa(index + 1);
       return;
     }
-    std::move(done_)(policy::DecideFromTlsa(candidate_, bases_[index], answer));
+    Finish(policy::DecideFromTlsa(candidate_, bases_[index], answer));
+  }
+
+  // Records the CNAME-expanded name (TlsaBaseDomains puts it first when it
+  // differs) and hands the host's policy over.
+  void Finish(HostPolicy host) {
+    if (bases_.size() > 1) host.canonical_name = bases_.front();
+    std::move(done_)(std::move(host));
   }
 
   dns::Resolver& resolver_;

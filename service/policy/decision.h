@@ -50,6 +50,9 @@ struct HostPolicy {
   std::string detail;
   std::vector<tlsa::TlsaRecord> tlsa;  // the secure TLSA RRset, as published
   std::string tlsa_base_domain;        // the host name the RRset belongs to
+  // The host's CNAME-expanded name when it differs from `host` (an MTA may
+  // connect under either name); empty otherwise.
+  std::string canonical_name;
 
   // Returns the names a DANE-TA(2) leaf may carry (RFC 7672 §3.2.2): the
   // TLSA base domain first (also the SNI name), then the MX host name.

@@ -273,6 +273,9 @@ const HostPolicy* FindHost(const DomainPolicy& policy, absl::string_view mx_host
   for (const HostPolicy& host : policy.hosts) {
     if (dns::SameName(host.host, mx_host)) return &host;
   }
+  for (const HostPolicy& host : policy.hosts) {
+    if (!host.canonical_name.empty() && dns::SameName(host.canonical_name, mx_host)) return &host;
+  }
   return nullptr;
 }
 

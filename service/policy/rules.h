@@ -77,7 +77,8 @@ HostPolicy HostFromTrustedTlsa(absl::string_view host, std::vector<tlsa::TlsaRec
 DomainPolicy DecideDomain(absl::string_view domain, uint16_t port, std::vector<HostPolicy> hosts,
                           absl::string_view note = "");
 
-// Returns the host named `mx_host` in `policy`, or nullptr.
+// Returns the host named `mx_host` in `policy`, by its MX name or its
+// CNAME-expanded name, or nullptr.
 const HostPolicy* FindHost(const DomainPolicy& policy, absl::string_view mx_host);
 
 // Returns true if verifying a peer of `host` needs a chain match.

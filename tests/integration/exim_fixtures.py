@@ -21,7 +21,7 @@ EXIM_USER = "Debian-exim"
 # Which certificate chain the TLS receiver presents for each SNI name.
 RECEIVER_CHAINS = {
     "mx-311": "ee", "mx-301": "ee", "mx-312": "ee", "mx-mismatch": "ee", "mx-agility": "ee",
-    "mx-ta": "ta", "d-nomx": "ee",
+    "mx-ta": "ta", "d-nomx": "ee", "mx-cname-target": "ee", "mx-plain2": "ee",
 }
 
 
@@ -111,7 +111,7 @@ class EximEnv:
         self.start_danegated()
         self.client_conf = self.write_client_conf("client.conf", "127.0.0.1:50051", 2000)
         self._start_receivers()
-        self.sender = self._make_sender(self.client_conf)
+        self.sender = self.make_sender(self.client_conf)
         return self
 
     def write_client_conf(self, name, server, timeout_ms):
@@ -121,10 +121,12 @@ class EximEnv:
         os.chmod(path, 0o644)
         return path
 
-    def start_danegated(self, listen="127.0.0.1:50051", extra=()):
+    def start_danegated(self, listen="127.0.0.1:50051", upstream="127.0.0.1:53", extra=()):
+        """Starts a danegated in the namespace resolving through `upstream`;
+        waits for SERVING unless the upstream is not the lab's resolver."""
         d = Danegated(self.danegated_bin, os.path.join(self.dir, f"danegated-{listen[-5:]}"),
-                      [*self.lab.resolver_args("127.0.0.1:53"), *extra], prefix=self.prefix,
-                      listen=listen, wait_serving=not extra)
+                      [*self.lab.resolver_args(upstream), *extra], prefix=self.prefix,
+                      listen=listen, wait_serving=upstream == "127.0.0.1:53")
         self.daemons.append(d)
         if listen == "127.0.0.1:50051":
             self.danegated = d
@@ -175,7 +177,7 @@ mailbox:
             wait_for_line(exim.mainlog, "daemon started")
             self.receivers[name] = exim
 
-    def _make_sender(self, client_conf, name="sender"):
+    def make_sender(self, client_conf, name="sender"):
         plugin = os.path.join(ROOT, "plugin", "exim")
         return Exim(self, name, f"""DANEGATE_SO = {self.so_path}
 DANEGATE_CLIENT_CONF = {client_conf}
@@ -200,7 +202,8 @@ begin transports
 .include {plugin}/danegate_transports.conf
 local_mailbox:
   driver = appendfile
-  file = {os.path.join(self.dir, name, "mail")}/$local_part
+  file = {os.path.join(self.dir, name, "mail")}/mbox
+  envelope_to_add
   user = {EXIM_USER}
 begin retry
 * * F,1d,1m
@@ -262,11 +265,19 @@ begin retry
         out = (sender or self.sender).run("-bp")
         return message_id in out.stdout
 
-    def bounce_for(self, marker):
-        """Returns the DSN sent back to the submitter of `marker`, or ""."""
-        path = os.path.join(self.dir, "sender", "mail", marker)
-        return open(path, errors="replace").read() if os.path.exists(path) else ""
+    def bounce_for(self, message_id, marker):
+        """Waits for the DSN that `message_id` caused to be stored locally and
+        returns it ("" if there is none)."""
+        line = re.search(r"(\S+) <= <> R=" + re.escape(message_id), self.sender.log())
+        if line is None:
+            return ""
+        wait_for_line(self.sender.mainlog, re.escape(line.group(1)) + " Completed")
+        path = os.path.join(self.dir, "sender", "mail", "mbox")
+        for message in re.split(r"\n(?=From )", open(path, errors="replace").read()):
+            if f"Envelope-to: {marker}@sender.test" in message:
+                return message
+        return ""
 
     def log_for(self, message_id, sender=None):
         return "\n".join(l for l in (sender or self.sender).log().splitlines()
-                         if message_id in l or "danegate:" in l)
+                         if message_id in l)

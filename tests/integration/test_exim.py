@@ -27,3 +27,109 @@ def test_matching_tlsa_is_received_authenticated(env):
     assert not env.queued(mid)
     log = env.log_for(mid)
     assert "danegate: d-311.dane.test via mx-311.dane.test: dane_authenticated TLSA 3 1 1" in log
+
+
+def test_mismatching_tlsa_stays_queued_with_the_reason_logged(env):
+    mid, marker = env.submit("user@d-mismatch.dane.test")
+    env.deliver(mid)
+    assert not env.received("d-mismatch.dane.test", marker)
+    assert env.queued(mid)
+    log = env.log_for(mid)
+    assert "danegate defer (dane_mismatch)" in log, log
+    assert "==" in log  # a deferral, not a bounce
+
+
+def test_bogus_domain_stays_queued(env):
+    mid, marker = env.submit("user@d-bogus-alone.dane.test")
+    env.deliver(mid)
+    assert env.queued(mid)
+    assert "danegate defer (dnssec_bogus)" in env.log_for(mid)
+
+
+def test_insecure_domain_is_received_opportunistically(env):
+    mid, marker = env.submit("user@insec.dane.test")
+    env.deliver(mid)
+    assert env.received("insec.dane.test", marker), env.log_for(mid)
+    assert "insecure_no_dane" in env.log_for(mid)
+
+
+def test_all_unusable_is_received_over_tls_only(env):
+    mid, marker = env.submit("user@d-unusable.dane.test")
+    env.deliver(mid)
+    assert env.received("d-unusable.dane.test", marker), env.log_for(mid)
+    assert "X=TLS" in env.log_for(mid)
+    # The same policy, but the host offers no STARTTLS: never in cleartext.
+    mid, marker = env.submit("user@d-unusable-notls.dane.test")
+    env.deliver(mid)
+    assert not env.received("d-unusable-notls.dane.test", marker)
+    assert env.queued(mid), env.log_for(mid)
+
+
+def test_first_mx_bogus_second_receives(env):
+    mid, marker = env.submit("user@d-bogus-second.dane.test")
+    env.deliver(mid)
+    assert env.received("d-bogus-second.dane.test", marker), env.log_for(mid)
+    assert "H=mx-311.dane.test" in env.log_for(mid)
+
+
+def test_null_mx_bounces_with_the_reason(env):
+    mid, marker = env.submit("user@d-nullmx.dane.test")
+    env.deliver(mid)
+    assert not env.queued(mid)
+    dsn = env.bounce_for(mid, marker)
+    assert "danegate reject (null_mx)" in dsn, env.sender.log()
+    assert "user@d-nullmx.dane.test" in dsn
+
+
+def test_two_domains_in_one_message_get_their_own_verdicts(env):
+    mid, marker = env.submit("a@d-311.dane.test", "b@d-mismatch.dane.test")
+    env.deliver(mid)
+    assert env.received("d-311.dane.test", marker), env.log_for(mid)
+    assert not env.received("d-mismatch.dane.test", marker)
+    assert env.queued(mid)  # still queued for the mismatching recipient
+
+
+def test_validator_down_then_back_nothing_lost(env):
+    env.stop_danegated()
+    try:
+        mid, marker = env.submit("user@d-301.dane.test")
+        env.deliver(mid)
+        assert env.queued(mid)
+        assert not env.received("d-301.dane.test", marker)
+        assert "validator_unavailable" in env.log_for(mid)
+    finally:
+        env.start_danegated()
+    env.deliver(mid)
+    assert env.received("d-301.dane.test", marker), env.log_for(mid)
+    assert not env.queued(mid)
+
+
+def test_validator_slower_than_the_deadline_defers(env):
+    # A second danegated whose DNS never answers, and a client configuration
+    # with a 300 ms deadline pointing at it.
+    # (Nothing listens on 127.0.0.9 in the namespace.)
+    env.start_danegated(listen="127.0.0.1:50052", upstream="127.0.0.9:53",
+                        extra=["--dns-timeout=3s"])
+    slow_conf = env.write_client_conf("slow.conf", "127.0.0.1:50052", 300)
+    slow_sender = env.make_sender(slow_conf, "sender-slow")
+    mid, marker = env.submit("user@d-312.dane.test", sender=slow_sender)
+    env.deliver(mid, sender=slow_sender)
+    assert env.queued(mid, sender=slow_sender)
+    assert not env.received("d-312.dane.test", marker)
+    assert "validator_unavailable" in env.log_for(mid, sender=slow_sender)
+
+
+def test_parallel_queue_run_gives_each_message_its_verdict(env):
+    want = {}
+    for domain, ok in [("d-311", True), ("d-mismatch", False), ("d-ta", True),
+                       ("d-312", True), ("d-agility", False), ("d-cname-mx", True),
+                       ("insec", True), ("d-tlsabogus", False)] * 2:
+        mid, marker = env.submit(f"user@{domain}.dane.test")
+        want[mid] = (f"{domain}.dane.test", marker, ok)
+    out = env.sender.run("-qff", timeout=180)  # remote_max_parallel = 4
+    assert out.returncode == 0, out.stderr
+    for mid in want:
+        env.wait_stored(mid)
+    for mid, (domain, marker, ok) in want.items():
+        assert env.received(domain, marker) == ok, (domain, env.log_for(mid))
+        assert env.queued(mid) == (not ok), (domain, env.log_for(mid))

@@ -28,7 +28,7 @@ TEST(PolicyJsonTest, HasTheContractFields) {
             "{\"domain\":\"example.com\",\"action\":\"deliver\",\"authenticated\":false,"
             "\"reason\":\"dane_required\",\"detail\":\"d\",\"mx\":[{\"host\":\"mx.example.com\","
             "\"preference\":10,\"dnssec\":\"secure\",\"tls\":\"dane\",\"reason\":\"unspecified\","
-            "\"detail\":\"\",\"tlsa_base_domain\":\"\",\"tlsa\":[{\"usage\":3,\"selector\":1,"
+            "\"detail\":\"\",\"tlsa_base_domain\":\"\",\"canonical_name\":\"\",\"tlsa\":[{\"usage\":3,\"selector\":1,"
             "\"matching_type\":1,\"data\":\"01ab\"}]}]}");
 }
 

@@ -126,6 +126,7 @@ TEST_F(DaneEngineTest, CnameExpandedTlsaFirstThenOriginal) {
   ASSERT_EQ(got.hosts.size(), 1u);
   EXPECT_EQ(got.hosts[0].tls, TlsMode::kDane);
   EXPECT_EQ(got.hosts[0].tlsa_base_domain, "alias.example.com");
+  EXPECT_EQ(got.hosts[0].canonical_name, "real.example.net");
   EXPECT_THAT(resolver_.asked(),
               ElementsAre("MX example.com", "A alias.example.com", "AAAA alias.example.com",
                           "TLSA _25._tcp.real.example.net", "TLSA _25._tcp.alias.example.com"));

@@ -363,6 +363,15 @@ TEST(PlanFromMxTest, EqualPreferencesAreOrderedByName) {
   EXPECT_EQ(got.candidates[0].host, "a.example.com");
 }
 
+TEST(FindHostTest, ByMxNameOrCnameExpandedName) {
+  DomainPolicy policy = DecideDomain(
+      "example.com", 25, {Host("alias.example.com", 10, TlsMode::kDane, Reason::kDaneRequired)});
+  policy.hosts[0].canonical_name = "real.example.net";
+  EXPECT_NE(FindHost(policy, "alias.example.com"), nullptr);
+  EXPECT_NE(FindHost(policy, "REAL.example.net"), nullptr);
+  EXPECT_EQ(FindHost(policy, "other.example.net"), nullptr);
+}
+
 TEST(NamesTest, ReasonNamesAreSnakeCase) {
   EXPECT_STREQ(ReasonName(Reason::kDaneAuthenticated), "dane_authenticated");
   EXPECT_STREQ(ReasonName(Reason::kHostNotInPolicy), "host_not_in_policy");
