@@ -34,6 +34,9 @@ namespace {
 
 namespace v1 = ::danegate::v1;
 
+constexpr size_t kMaxChainCertificates = 16;
+constexpr size_t kMaxCertificateSize = 64 * 1024;
+
 struct Config {
   std::string server;
   std::string ca_file, cert_file, key_file, server_name;
@@ -264,6 +267,18 @@ int VerifyPeer(const char* config_path, const char* domain, const char* mx_host,
   if (config_path == nullptr || domain == nullptr || mx_host == nullptr ||
       (count > 0 && (der == nullptr || der_len == nullptr))) {
     return Defer(out, "plugin_error", "null argument");
+  }
+  // The same limits the service applies, checked before anything is copied.
+  if (count == 0 || count > kMaxChainCertificates) {
+    return Defer(out, "plugin_error",
+                 absl::StrCat("chain has ", count, " certificates; 1..", kMaxChainCertificates,
+                              " allowed"));
+  }
+  for (size_t i = 0; i < count; ++i) {
+    if (der[i] == nullptr || der_len[i] == 0 || der_len[i] > kMaxCertificateSize) {
+      return Defer(out, "plugin_error",
+                   absl::StrCat("chain[", i, "]: empty or over ", kMaxCertificateSize, " bytes"));
+    }
   }
   auto channel = ChannelFor(config_path);
   if (!channel.ok()) return DeferFromStatus(out, channel.status());
