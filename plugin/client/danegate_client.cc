@@ -3,9 +3,14 @@
 // failures into struct danegate_answer. Every failure becomes DEFER.
 #include "plugin/client/danegate_client.h"
 
-#include <grpc/fork.h>
-#include <pthread.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -41,6 +46,12 @@ struct Config {
   std::string server;
   std::string ca_file, cert_file, key_file, server_name;
   int timeout_ms = 2000;
+  // Ask in this process on a channel kept between calls. Only for processes
+  // that never fork after a call. Otherwise each call runs in a child process
+  // (see Isolated): gRPC 1.51 can neither be forked reliably while it has
+  // work in flight (grpc_prefork may wait forever) nor be restarted in one
+  // process (calls after grpc_shutdown may never complete).
+  bool keep_channel = false;
 };
 
 struct Connection {
@@ -51,27 +62,6 @@ struct Connection {
 absl::Mutex mu;
 std::map<std::string, Connection>* connections ABSL_GUARDED_BY(mu) =
     new std::map<std::string, Connection>;  // never destroyed: plugins are never unloaded
-
-// Channels must not cross fork(): drop them all before it.
-void DropChannels() {
-  absl::MutexLock lock(&mu);
-  for (auto& [path, connection] : *connections) connection.channel.reset();
-}
-
-void InstallForkHandlers() {
-  static std::once_flag once;
-  std::call_once(once, [] {
-    // Prepare handlers run in reverse order of registration: ours (drop the
-    // channels) runs before gRPC's own.
-    pthread_atfork(grpc_prefork, grpc_postfork_parent, grpc_postfork_child);
-    pthread_atfork(DropChannels, nullptr, nullptr);
-  });
-}
-
-// gRPC reads this when it starts; set it before any channel exists.
-__attribute__((constructor)) void EnableForkSupport() {
-  setenv("GRPC_ENABLE_FORK_SUPPORT", "1", 0);
-}
 
 absl::StatusOr<std::string> ReadFile(const std::string& path, size_t limit) {
   std::ifstream in(path, std::ios::binary);
@@ -110,6 +100,12 @@ absl::StatusOr<Config> ParseConfig(const std::string& path) {
       config.key_file = value;
     } else if (key == "tls_server_name") {
       config.server_name = value;
+    } else if (key == "keep_channel") {
+      if (value != "true" && value != "false") {
+        return absl::InvalidArgumentError(absl::StrCat(path, ":", line_number,
+                                                       ": keep_channel must be true or false"));
+      }
+      config.keep_channel = value == "true";
     } else if (key == "timeout_ms") {
       if (!absl::SimpleAtoi(value, &config.timeout_ms) || config.timeout_ms < 1 ||
           config.timeout_ms > 600000) {
@@ -148,9 +144,20 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeChannel(const Config& c) {
   return grpc::CreateCustomChannel(c.server, grpc::SslCredentials(ssl), args);
 }
 
+// Returns the configuration of `path` (parsed once per process).
+absl::StatusOr<Config> ConfigFor(const std::string& path) {
+  absl::MutexLock lock(&mu);
+  auto it = connections->find(path);
+  if (it == connections->end()) {
+    absl::StatusOr<Config> config = ParseConfig(path);
+    if (!config.ok()) return config.status();
+    it = connections->emplace(path, Connection{*std::move(config), nullptr}).first;
+  }
+  return it->second.config;
+}
+
 // Returns the channel and deadline for `path`, building them if needed.
 absl::StatusOr<std::pair<std::shared_ptr<grpc::Channel>, int>> ChannelFor(const std::string& path) {
-  InstallForkHandlers();
   absl::MutexLock lock(&mu);
   auto it = connections->find(path);
   if (it == connections->end()) {
@@ -306,13 +313,93 @@ int VerifyPeer(const char* config_path, const char* domain, const char* mx_host,
   return 0;
 }
 
+// Runs `ask` in a child process and returns its answer: the calling process
+// never starts gRPC, so it may fork at any time (Exim forks to log and for
+// every transport). The child writes the fixed-size answer to a pipe and
+// exits; the parent waits at most the call's deadline plus a margin for the
+// child to start gRPC, then kills it. Always reaps the child.
+template <typename Ask>
+int Isolated(const Config& config, danegate_answer* out, Ask ask) {
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) != 0) return Defer(out, "plugin_error", "pipe failed");
+  const pid_t pid = fork();
+  if (pid < 0) {
+    close(fds[0]);
+    close(fds[1]);
+    return Defer(out, "plugin_error", "fork failed");
+  }
+  if (pid == 0) {
+    close(fds[0]);
+    danegate_answer answer;
+    try {
+      ask(&answer);
+    } catch (...) {
+      Defer(&answer, "plugin_error", "exception in the validator call");
+    }
+    const char* p = reinterpret_cast<const char*>(&answer);
+    size_t left = sizeof answer;
+    while (left > 0) {
+      const ssize_t n = write(fds[1], p, left);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;
+      p += n;
+      left -= static_cast<size_t>(n);
+    }
+    _exit(0);  // no atexit handlers, no flushing of the host's buffers
+  }
+  close(fds[1]);
+  danegate_answer answer;
+  char* p = reinterpret_cast<char*>(&answer);
+  size_t got = 0;
+  const auto deadline = std::chrono::steady_clock::now() +
+                        std::chrono::milliseconds(config.timeout_ms + 3000);
+  while (got < sizeof answer) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          deadline - std::chrono::steady_clock::now()).count();
+    if (left <= 0) break;
+    pollfd pfd{fds[0], POLLIN, 0};
+    const int ready = poll(&pfd, 1, static_cast<int>(left));
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready <= 0) break;
+    const ssize_t n = read(fds[0], p + got, sizeof answer - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    got += static_cast<size_t>(n);
+  }
+  close(fds[0]);
+  if (got < sizeof answer) kill(pid, SIGKILL);
+  while (waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
+  }
+  if (got < sizeof answer) {
+    return Defer(out, "validator_unavailable", "the validator call did not complete in time");
+  }
+  answer.reason[sizeof answer.reason - 1] = '\0';
+  answer.detail[sizeof answer.detail - 1] = '\0';
+  answer.matched_tlsa[sizeof answer.matched_tlsa - 1] = '\0';
+  answer.require_tls_hosts[sizeof answer.require_tls_hosts - 1] = '\0';
+  *out = answer;
+  return out->from_service ? 0 : -1;
+}
+
+// Asks in this process (keep_channel) or in a child (the default).
+template <typename Ask>
+int Dispatch(const char* config_path, danegate_answer* out, Ask ask) {
+  if (config_path == nullptr) return Defer(out, "plugin_error", "null argument");
+  absl::StatusOr<Config> config = ConfigFor(config_path);
+  if (!config.ok()) return DeferFromStatus(out, config.status());
+  if (config->keep_channel) return ask(out);
+  return Isolated(*config, out, ask);
+}
+
 }  // namespace
 }  // namespace danegate::client
 
 extern "C" int danegate_resolve_policy(const char* config_path, const char* domain,
                                        unsigned port, struct danegate_answer* out) {
   try {
-    return danegate::client::ResolvePolicy(config_path, domain, port, out);
+    return danegate::client::Dispatch(config_path, out, [&](danegate_answer* answer) {
+      return danegate::client::ResolvePolicy(config_path, domain, port, answer);
+    });
   } catch (const std::exception& e) {
     return danegate::client::Defer(out, "plugin_error", e.what());
   } catch (...) {
@@ -325,8 +412,10 @@ extern "C" int danegate_verify_peer(const char* config_path, const char* domain,
                                     const unsigned char* const* der, const size_t* der_len,
                                     size_t count, struct danegate_answer* out) {
   try {
-    return danegate::client::VerifyPeer(config_path, domain, mx_host, port, der, der_len, count,
-                                        out);
+    return danegate::client::Dispatch(config_path, out, [&](danegate_answer* answer) {
+      return danegate::client::VerifyPeer(config_path, domain, mx_host, port, der, der_len,
+                                          count, answer);
+    });
   } catch (const std::exception& e) {
     return danegate::client::Defer(out, "plugin_error", e.what());
   } catch (...) {

@@ -3,8 +3,12 @@
  * failure (validator unreachable or slow, bad configuration, malformed
  * answer) is reported as a DEFER answer, never as a delivery.
  *
- * Fork-safe: a process may fork after any call; the cached channel is
- * dropped before fork() and rebuilt on the next call on either side.
+ * Fork-safe by default: each call runs in a short-lived child process that
+ * starts gRPC, asks, and hands the answer back through a pipe, so the host
+ * never has gRPC threads or connections and may fork at any time (Exim does,
+ * for logging and every transport); the deadline is enforced by the host
+ * (the child is killed). A daemon that never forks after calling can ask in
+ * process on a kept channel with keep_channel = true.
  * Thread-safe. Answers are returned in caller-owned fixed-size structs.
  */
 #ifndef DANEGATE_PLUGIN_CLIENT_DANEGATE_CLIENT_H_
@@ -42,6 +46,8 @@ struct danegate_answer {
  *   tls_cert = FILE, tls_key = FILE   (client certificate: mutual TLS)
  *   tls_server_name = NAME      (name expected in the server certificate)
  *   timeout_ms = N              (deadline of each call; default 2000)
+ *   keep_channel = true|false   (default false; true only in processes that
+ *                                never fork after a call)
  * Lines starting with '#' are comments. */
 
 /* Asks ResolvePolicy(domain, port). Always fills `out`; returns 0 when the
