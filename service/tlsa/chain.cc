@@ -6,12 +6,18 @@
 #include <openssl/err.h>
 #include <openssl/pem.h>
 
+#include <list>
+
+#include "absl/container/node_hash_map.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "service/tlsa/openssl_ptr.h"
 
 namespace danegate::tlsa {
 
-X509Ptr ParseDerCertificate(const std::string& der) {
+namespace {
+
+X509Ptr DecodeDer(const std::string& der) {
   const auto* p = reinterpret_cast<const unsigned char*>(der.data());
   X509Ptr cert(d2i_X509(nullptr, &p, static_cast<long>(der.size())));
   ERR_clear_error();
@@ -21,26 +27,83 @@ X509Ptr ParseDerCertificate(const std::string& der) {
   return cert;
 }
 
-absl::Status CheckChain(const DerChain& chain) {
+// Parsed certificates by DER, least recently used evicted. Entries hold a
+// reference; callers get their own (X509_up_ref). X509 objects are not
+// modified after parsing, so sharing them across threads is safe.
+class ParsedCertificateCache {
+ public:
+  static constexpr size_t kMaxEntries = 2048;
+
+  X509Ptr Get(const std::string& der) {
+    {
+      absl::MutexLock lock(&mu_);
+      if (auto it = entries_.find(der); it != entries_.end()) {
+        lru_.splice(lru_.begin(), lru_, it->second.lru);
+        X509_up_ref(it->second.cert.get());
+        return X509Ptr(it->second.cert.get());
+      }
+    }
+    X509Ptr cert = DecodeDer(der);
+    if (cert == nullptr) return nullptr;  // failures are not cached
+    absl::MutexLock lock(&mu_);
+    if (entries_.find(der) == entries_.end()) {
+      if (entries_.size() >= kMaxEntries) {
+        entries_.erase(*lru_.back());
+        lru_.pop_back();
+      }
+      X509_up_ref(cert.get());
+      auto [it, inserted] = entries_.emplace(der, Entry{X509Ptr(cert.get()), {}});
+      lru_.push_front(&it->first);
+      it->second.lru = lru_.begin();
+    }
+    return cert;
+  }
+
+ private:
+  struct Entry {
+    X509Ptr cert;
+    std::list<const std::string*>::iterator lru;
+  };
+  absl::Mutex mu_;
+  // node_hash_map: the key's address is stable for the LRU list.
+  absl::node_hash_map<std::string, Entry> entries_ ABSL_GUARDED_BY(mu_);
+  std::list<const std::string*> lru_ ABSL_GUARDED_BY(mu_);
+};
+
+ParsedCertificateCache& Cache() {
+  static auto* cache = new ParsedCertificateCache;  // never destroyed
+  return *cache;
+}
+
+}  // namespace
+
+X509Ptr ParseDerCertificate(const std::string& der) { return Cache().Get(der); }
+
+absl::StatusOr<std::vector<X509Ptr>> ParseChain(const DerChain& chain) {
   if (chain.empty()) return absl::InvalidArgumentError("chain: empty; the leaf comes first");
   if (chain.size() > kMaxChainCertificates) {
     return absl::InvalidArgumentError(absl::StrCat("chain: ", chain.size(),
                                                    " certificates; the limit is ",
                                                    kMaxChainCertificates));
   }
+  std::vector<X509Ptr> parsed;
   for (size_t i = 0; i < chain.size(); ++i) {
     if (chain[i].size() > kMaxCertificateSize) {
       return absl::InvalidArgumentError(absl::StrCat("chain[", i, "]: ", chain[i].size(),
                                                      " octets; the limit is ",
                                                      kMaxCertificateSize));
     }
-    if (ParseDerCertificate(chain[i]) == nullptr) {
+    X509Ptr cert = ParseDerCertificate(chain[i]);
+    if (cert == nullptr) {
       return absl::InvalidArgumentError(
           absl::StrCat("chain[", i, "]: not one well-formed DER X.509 certificate"));
     }
+    parsed.push_back(std::move(cert));
   }
-  return absl::OkStatus();
+  return parsed;
 }
+
+absl::Status CheckChain(const DerChain& chain) { return ParseChain(chain).status(); }
 
 absl::StatusOr<DerChain> ReadPemChain(const std::string& path) {
   // PEM is base64 (4/3) plus headers: bound the file before reading it all.

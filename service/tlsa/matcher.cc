@@ -29,7 +29,8 @@ absl::StatusOr<std::unique_ptr<DaneMatcher>> DaneMatcher::Create() {
 absl::StatusOr<MatchResult> DaneMatcher::Match(
     const DerChain& chain, const std::vector<TlsaRecord>& records,
     const std::vector<std::string>& reference_names) const {
-  if (absl::Status s = CheckChain(chain); !s.ok()) return s;
+  absl::StatusOr<std::vector<X509Ptr>> parsed = ParseChain(chain);
+  if (!parsed.ok()) return parsed.status();
   if (reference_names.empty()) {
     return absl::InvalidArgumentError("reference names: at least the TLSA base domain");
   }
@@ -67,21 +68,20 @@ absl::StatusOr<MatchResult> DaneMatcher::Match(
   }
   SSL_set_connect_state(ssl.get());
 
-  X509Ptr leaf = ParseDerCertificate(chain[0]);
+  X509* leaf = (*parsed)[0].get();
   X509StackPtr untrusted(sk_X509_new_null());
-  if (leaf == nullptr || untrusted == nullptr) return absl::InternalError("OpenSSL: allocation");
-  for (size_t i = 1; i < chain.size(); ++i) {
-    X509Ptr cert = ParseDerCertificate(chain[i]);
-    if (cert == nullptr || !sk_X509_push(untrusted.get(), cert.get())) {
+  if (untrusted == nullptr) return absl::InternalError("OpenSSL: allocation");
+  for (size_t i = 1; i < parsed->size(); ++i) {
+    if (!sk_X509_push(untrusted.get(), (*parsed)[i].get())) {
       return absl::InternalError("OpenSSL: allocation");
     }
-    cert.release();  // now owned by the stack
+    (*parsed)[i].release();  // now owned by the stack
   }
 
   StoreCtxPtr store_ctx(X509_STORE_CTX_new());
   if (store_ctx == nullptr ||
       !X509_STORE_CTX_init(store_ctx.get(), SSL_CTX_get_cert_store(state_->ctx.get()),
-                           leaf.get(), untrusted.get()) ||
+                           leaf, untrusted.get()) ||
       !X509_STORE_CTX_set_ex_data(store_ctx.get(), SSL_get_ex_data_X509_STORE_CTX_idx(),
                                   ssl.get())) {
     ERR_clear_error();

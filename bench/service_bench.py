@@ -1,0 +1,126 @@
+#!/usr/bin/python3
+"""danegated throughput and latency against the DNSSEC lab, as ratios of the
+empty-RPC ceiling measured in the same run, plus the cold path, coalescing
+and cache memory. Prints a Markdown table.
+
+  /usr/bin/python3 bench/service_bench.py [--duration 5s] [--inflight 64]
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path[:0] = [os.path.join(ROOT, "tests", "integration"),
+                os.path.join(ROOT, "tests", "integration", "lab")]
+import dnslab  # noqa: E402
+from service_fixtures import Danegated, generate_stubs  # noqa: E402
+
+BUILD = os.path.join(ROOT, "build")
+LOADGEN = os.path.join(BUILD, "bench", "danegate-loadgen")
+CACHED_DOMAINS = ["d-311.dane.test", "d-301.dane.test", "d-312.dane.test", "d-ta.dane.test",
+                  "d-notlsa.dane.test", "insec.dane.test", "d-unusable.dane.test",
+                  "d-cname-mx.dane.test"]
+
+
+def loadgen(target, rpc, args, extra=()):
+    out = subprocess.run([LOADGEN, f"--target={target}", f"--rpc={rpc}",
+                          f"--duration={args.duration}", f"--inflight={args.inflight}",
+                          f"--connections={args.connections}", *extra],
+                         capture_output=True, text=True, check=True)
+    return json.loads(out.stdout)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--duration", default="5s")
+    parser.add_argument("--inflight", type=int, default=64)
+    parser.add_argument("--connections", type=int, default=4)
+    args = parser.parse_args()
+    work = tempfile.mkdtemp(prefix="danegate-bench-")
+    lab = dnslab.DnsLab(os.path.join(work, "lab")).start()
+    daemons = []
+    try:
+        danegated = os.path.join(BUILD, "service", "danegated")
+        d = Danegated(danegated, os.path.join(work, "d"), [*lab.resolver_args(), "--audit-log="])
+        daemons.append(d)
+        ee = lab.certs.chain_file("ee")
+        ta = lab.certs.chain_file("ta")
+        # Warm the cache for every domain used below.
+        for dom in CACHED_DOMAINS:
+            subprocess.run([os.path.join(BUILD, "service", "danegate"), "policy",
+                            f"--server={d.address}", dom], capture_output=True)
+        rows = []
+        ceiling = loadgen(d.address, "health", args)
+        rows.append(("empty RPC (health Check)", ceiling))
+        rows.append(("ResolvePolicy, cached", loadgen(d.address, "policy", args,
+                                                      [f"--domains={','.join(CACHED_DOMAINS)}"])))
+        rows.append(("VerifyPeer 3 1 1, cached", loadgen(
+            d.address, "verify", args, ["--domains=d-311.dane.test", "--mx=mx-311.dane.test",
+                                        f"--chain={ee}"])))
+        rows.append(("VerifyPeer 2 1 1, 3-cert chain", loadgen(
+            d.address, "verify", args, ["--domains=d-ta.dane.test", "--mx=mx-ta.dane.test",
+                                        f"--chain={ta}"])))
+        # Cold: no cache in danegated, every decision goes to the lab resolver.
+        cold = Danegated(danegated, os.path.join(work, "cold"),
+                         [*lab.resolver_args(), "--audit-log=", "--cache-max-entries=0"])
+        daemons.append(cold)
+        before = lab.unbound.count(r"info: 127\.0\.0\.1 ")
+        cold_row = loadgen(cold.address, "policy", args, [f"--domains={','.join(CACHED_DOMAINS)}"])
+        queries = lab.unbound.count(r"info: 127\.0\.0\.1 ") - before
+        rows.append(("ResolvePolicy, cold (no cache)", cold_row))
+
+        print(f"danegated on loopback, {args.connections} connections, {args.inflight} calls "
+              f"in flight, {args.duration} per row, client on the same {os.cpu_count()} cores\n")
+        print("| workload | RPS | × ceiling | p50 µs | p90 µs | p99 µs | p99.9 µs | errors |")
+        print("|---|---|---|---|---|---|---|---|")
+        for name, r in rows:
+            print(f"| {name} | {r['rps']:.0f} | {r['rps'] / ceiling['rps']:.2f} | "
+                  f"{r['p50_us']:.0f} | {r['p90_us']:.0f} | {r['p99_us']:.0f} | "
+                  f"{r['p999_us']:.0f} | {r['errors']} |")
+        calls = cold_row["calls"] + cold_row["errors"]
+        print(f"\ncold path: {queries} queries reached the lab resolver for about {calls} "
+              f"measured decisions (+ warm-up): {queries / max(1, calls):.1f} per decision "
+              "(MX, A, AAAA, TLSA plus getdns's DNSKEY/DS validation queries)")
+
+        # Half the ceiling's rate: latency at moderate load.
+        half = loadgen(d.address, "policy", argparse.Namespace(
+            duration=args.duration, inflight=max(1, args.inflight // 8),
+            connections=args.connections), [f"--domains={','.join(CACHED_DOMAINS)}"])
+        print(f"ResolvePolicy cached at {args.inflight // 8} in flight: {half['rps']:.0f} RPS "
+              f"({half['rps'] / ceiling['rps']:.2f} × ceiling), p99 {half['p99_us']:.0f} µs")
+
+        # Coalescing: 1000 concurrent requests for one uncached domain.
+        generate_stubs(os.path.join(work, "stubs"))
+        import grpc
+        from danegate.v1 import validator_pb2 as pb, validator_pb2_grpc as rpc
+        names = [("d-coalesce.dane.test", "MX"), ("mx-coalesce.dane.test", "A"),
+                 ("mx-coalesce.dane.test", "AAAA"), ("_25._tcp.mx-coalesce.dane.test", "TLSA")]
+        counts = {n: lab.upstream_queries(*n) for n in names}
+        with grpc.insecure_channel(d.address) as channel:
+            stub = rpc.ValidatorStub(channel)
+            req = pb.ResolvePolicyRequest(domain="d-coalesce.dane.test")
+            futures = [stub.ResolvePolicy.future(req, timeout=60) for _ in range(1000)]
+            ok = sum(1 for f in futures if f.result().action == pb.ACTION_DELIVER)
+        after = {f"{n} {t}": lab.upstream_queries(n, t) - counts[(n, t)] for n, t in names}
+        print(f"coalescing: 1000 concurrent ResolvePolicy (d-coalesce.dane.test), {ok} answered; "
+              f"upstream queries per (name, type): {after}")
+    finally:
+        for x in daemons:
+            x.stop()
+        lab.stop()
+
+    for n in (100_000, 1_000_000):
+        out = subprocess.run([os.path.join(BUILD, "bench", "danegate-cache-memory"), str(n)],
+                             capture_output=True, text=True, check=True)
+        m = json.loads(out.stdout)
+        print(f"cache memory: {m['entries']} RRsets: +{m['rss_growth_bytes'] / 2**20:.0f} MiB "
+              f"resident, {m['bytes_per_rrset']} bytes per RRset")
+
+
+if __name__ == "__main__":
+    main()
