@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/grpcpp.h"
@@ -116,6 +117,9 @@ int Serve(const ServerConfig& config, sigset_t& stop_signals) {
 }
 
 int Main(int argc, char** argv) {
+  // Debian's Abseil leaves mutex deadlock detection on: a cycle graph update
+  // on every lock (about 4% of a cached ResolvePolicy, measured with perf).
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   // Signals are taken by sigwait in Serve; every thread inherits the mask.
   sigset_t stop_signals;
   sigemptyset(&stop_signals);
