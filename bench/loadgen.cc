@@ -4,7 +4,12 @@
 //
 //   danegate-loadgen --target=127.0.0.1:50051 --rpc=policy --domains=a,b
 //       --connections=4 --inflight=64 --duration=5s [--warmup=1s]
-//       [--chain=FILE.pem --mx=HOST]
+//       [--chain=FILE.pem --mx=HOST] [--rate=RPS]
+//
+// Closed loop by default (each slot re-issues as soon as its call ends).
+// With --rate, open loop: calls start on a fixed schedule, RPS per second in
+// all, on any free slot, and latency is measured from the scheduled start
+// (a late start counts against the server: no coordinated omission).
 //
 // --rpc: health (grpc.health.v1 Check, the empty-RPC ceiling), policy
 // (ResolvePolicy over --domains, round robin), verify (VerifyPeer of
@@ -15,7 +20,9 @@
 #include <cstdio>
 #include <iostream>
 #include <memory>
+#include <functional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/numbers.h"
@@ -46,6 +53,7 @@ struct Options {
   int inflight = 64;
   absl::Duration duration = absl::Seconds(5);
   absl::Duration warmup = absl::Seconds(1);
+  double rate = 0;  // 0: closed loop
 };
 
 // Shared by all call slots: the clock, the phase, the latencies.
@@ -59,6 +67,8 @@ class Run {
     end_ = measure_from_ + absl::ToChronoNanoseconds(options_.duration);
   }
   bool Done(Clock::time_point now) const { return now >= end_; }
+  Clock::time_point start() const { return start_; }
+  Clock::time_point end() const { return end_; }
 
   void Record(Clock::time_point began, Clock::time_point ended, bool ok) {
     if (began < measure_from_ || ended > end_) return;
@@ -110,18 +120,25 @@ class Slot {
       : run_(run), options_(o), validator_(v1::Validator::NewStub(channel)),
         health_(grpc::health::v1::Health::NewStub(channel)), next_(seed), chain_(chain) {}
 
-  void Issue() {
-    if (run_.Done(Clock::now())) {
+  // Open loop: called when the call ends instead of re-issuing.
+  std::function<void(Slot*)> on_idle;
+
+  void Issue(Clock::time_point scheduled = Clock::time_point()) {
+    if (!on_idle && run_.Done(Clock::now())) {
       run_.SlotFinished();
       return;
     }
     context_ = std::make_unique<grpc::ClientContext>();
     context_->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-    began_ = Clock::now();
+    began_ = scheduled == Clock::time_point() ? Clock::now() : scheduled;
     const std::string& domain = options_.domains[next_++ % options_.domains.size()];
     auto done = [this](grpc::Status status) {
       run_.Record(began_, Clock::now(), status.ok());
-      Issue();
+      if (on_idle) {
+        on_idle(this);
+      } else {
+        Issue();
+      }
     };
     if (options_.rpc == "health") {
       health_->async()->Check(context_.get(), &health_request_, &health_response_, done);
@@ -159,7 +176,7 @@ class Slot {
 int Main(int argc, char** argv) {
   Options o;
   std::string domains = "d-311.dane.test", connections = "4", inflight = "64", duration = "5s",
-              warmup = "1s";
+              warmup = "1s", rate = "0";
   danegate::common::FlagSet flags;
   flags.String("target", &o.target, "HOST:PORT", "danegated to drive");
   flags.String("rpc", &o.rpc, "health|policy|verify", "what to call");
@@ -170,6 +187,7 @@ int Main(int argc, char** argv) {
   flags.String("inflight", &inflight, "N", "calls in flight in all");
   flags.String("duration", &duration, "DURATION", "measured time");
   flags.String("warmup", &warmup, "DURATION", "unmeasured time first");
+  flags.String("rate", &rate, "RPS", "open loop at this rate (default: closed loop)");
   auto args = flags.Parse(std::vector<std::string>(argv + 1, argv + argc));
   if (!args.ok() || flags.help_requested()) {
     std::cerr << (args.ok() ? "" : std::string(args.status().message()) + "\n")
@@ -180,6 +198,7 @@ int Main(int argc, char** argv) {
   if (o.domains.empty() || !absl::SimpleAtoi(connections, &o.connections) ||
       !absl::SimpleAtoi(inflight, &o.inflight) || o.connections < 1 || o.inflight < 1 ||
       !absl::ParseDuration(duration, &o.duration) || !absl::ParseDuration(warmup, &o.warmup) ||
+      !absl::SimpleAtod(rate, &o.rate) || o.rate < 0 ||
       (o.rpc != "health" && o.rpc != "policy" && o.rpc != "verify")) {
     std::cerr << "danegate-loadgen: bad option\n";
     return 64;
@@ -206,8 +225,45 @@ int Main(int argc, char** argv) {
     run.AddSlot();
   }
   run.Start();
-  for (auto& slot : slots) slot->Issue();
-  run.Wait();
+  if (o.rate == 0) {
+    for (auto& slot : slots) slot->Issue();
+    run.Wait();
+  } else {
+    // Open loop: a pacer starts call k at start + k / rate on a free slot.
+    absl::Mutex mu;
+    std::vector<Slot*> idle;
+    int busy = 0;
+    for (auto& slot : slots) {
+      idle.push_back(slot.get());
+      slot->on_idle = [&](Slot* s) {
+        absl::MutexLock lock(&mu);
+        idle.push_back(s);
+        --busy;
+      };
+    }
+    const auto period = std::chrono::duration<double>(1.0 / o.rate);
+    for (uint64_t k = 0;; ++k) {
+      const auto when = run.start() + std::chrono::duration_cast<Clock::duration>(period * k);
+      if (when >= run.end()) break;
+      std::this_thread::sleep_until(when);
+      Slot* slot = nullptr;
+      while (slot == nullptr) {  // all slots busy: the server is behind
+        {
+          absl::MutexLock lock(&mu);
+          if (!idle.empty()) {
+            slot = idle.back();
+            idle.pop_back();
+            ++busy;
+          }
+        }
+        if (slot == nullptr) std::this_thread::yield();
+      }
+      slot->Issue(when);
+    }
+    // Let the last calls finish before reporting.
+    mu.LockWhen(absl::Condition(+[](int* b) { return *b == 0; }, &busy));
+    mu.Unlock();
+  }
   std::cout << run.Report() << std::endl;
   return 0;
 }

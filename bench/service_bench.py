@@ -26,8 +26,16 @@ CACHED_DOMAINS = ["d-311.dane.test", "d-301.dane.test", "d-312.dane.test", "d-ta
                   "d-cname-mx.dane.test"]
 
 
+# The issue's setup by default: client and server share the machine's cores.
+# --pin puts danegated on CPU 0 and the load generator on CPU 1 (separates
+# the client's work from the server's, at the price of one core each).
+PIN = "--pin" in sys.argv
+SERVER_PREFIX = ["taskset", "-c", "0"] if PIN else []
+CLIENT_PREFIX = ["taskset", "-c", "1"] if PIN else []
+
+
 def loadgen(target, rpc, args, extra=()):
-    out = subprocess.run([LOADGEN, f"--target={target}", f"--rpc={rpc}",
+    out = subprocess.run([*CLIENT_PREFIX, LOADGEN, f"--target={target}", f"--rpc={rpc}",
                           f"--duration={args.duration}", f"--inflight={args.inflight}",
                           f"--connections={args.connections}", *extra],
                          capture_output=True, text=True, check=True)
@@ -40,13 +48,16 @@ def main():
     parser.add_argument("--duration", default="5s")
     parser.add_argument("--inflight", type=int, default=64)
     parser.add_argument("--connections", type=int, default=4)
+    parser.add_argument("--pin", action="store_true",
+                        help="danegated on CPU 0, load generator on CPU 1")
     args = parser.parse_args()
     work = tempfile.mkdtemp(prefix="danegate-bench-")
     lab = dnslab.DnsLab(os.path.join(work, "lab")).start()
     daemons = []
     try:
         danegated = os.path.join(BUILD, "service", "danegated")
-        d = Danegated(danegated, os.path.join(work, "d"), [*lab.resolver_args(), "--audit-log="])
+        d = Danegated(danegated, os.path.join(work, "d"), [*lab.resolver_args(), "--audit-log="],
+                      prefix=SERVER_PREFIX)
         daemons.append(d)
         ee = lab.certs.chain_file("ee")
         ta = lab.certs.chain_file("ta")
@@ -67,15 +78,18 @@ def main():
                                         f"--chain={ta}"])))
         # Cold: no cache in danegated, every decision goes to the lab resolver.
         cold = Danegated(danegated, os.path.join(work, "cold"),
-                         [*lab.resolver_args(), "--audit-log=", "--cache-max-entries=0"])
+                         [*lab.resolver_args(), "--audit-log=", "--cache-max-entries=0"],
+                         prefix=SERVER_PREFIX)
         daemons.append(cold)
         before = lab.unbound.count(r"info: 127\.0\.0\.1 ")
         cold_row = loadgen(cold.address, "policy", args, [f"--domains={','.join(CACHED_DOMAINS)}"])
         queries = lab.unbound.count(r"info: 127\.0\.0\.1 ") - before
         rows.append(("ResolvePolicy, cold (no cache)", cold_row))
 
-        print(f"danegated on loopback, {args.connections} connections, {args.inflight} calls "
-              f"in flight, {args.duration} per row, client on the same {os.cpu_count()} cores\n")
+        where = ("danegated pinned to CPU 0, load generator to CPU 1" if PIN else
+                 "client and server sharing the cores")
+        print(f"danegated on loopback, {where}, {args.connections} connections, "
+              f"{args.inflight} calls in flight, {args.duration} per row\n")
         print("| workload | RPS | × ceiling | p50 µs | p90 µs | p99 µs | p99.9 µs | errors |")
         print("|---|---|---|---|---|---|---|---|")
         for name, r in rows:
@@ -88,12 +102,21 @@ def main():
               "(MX; A, AAAA and TLSA only for hosts behind a secure MX; getdns keeps "
               "the DNSKEY/DS it validated with)")
 
-        # Half the ceiling's rate: latency at moderate load.
-        half = loadgen(d.address, "policy", argparse.Namespace(
-            duration=args.duration, inflight=max(1, args.inflight // 8),
-            connections=args.connections), [f"--domains={','.join(CACHED_DOMAINS)}"])
-        print(f"ResolvePolicy cached at {args.inflight // 8} in flight: {half['rps']:.0f} RPS "
-              f"({half['rps'] / ceiling['rps']:.2f} × ceiling), p99 {half['p99_us']:.0f} µs")
+        # Latency at a quarter and half the ceiling's rate, open loop.
+        for fraction, name, rpc, extra in [
+                (0.25, "ResolvePolicy cached", "policy",
+                 [f"--domains={','.join(CACHED_DOMAINS)}"]),
+                (0.5, "ResolvePolicy cached", "policy",
+                 [f"--domains={','.join(CACHED_DOMAINS)}"]),
+                (0.5, "VerifyPeer 3 1 1 cached", "verify",
+                 ["--domains=d-311.dane.test", "--mx=mx-311.dane.test", f"--chain={ee}"])]:
+            rate = ceiling["rps"] * fraction
+            r = loadgen(d.address, rpc, argparse.Namespace(
+                duration=args.duration, inflight=256, connections=args.connections),
+                [*extra, f"--rate={rate:.0f}"])
+            print(f"{name} at {fraction} × the ceiling ({rate:.0f} RPS offered, open loop): "
+                  f"{r['rps']:.0f} RPS, p50 {r['p50_us']:.0f} µs, p99 {r['p99_us']:.0f} µs, "
+                  f"p99.9 {r['p999_us']:.0f} µs")
 
         # Coalescing: 1000 concurrent requests for one uncached domain.
         generate_stubs(os.path.join(work, "stubs"))
