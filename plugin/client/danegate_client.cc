@@ -25,6 +25,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -223,33 +224,47 @@ bool FillCommon(v1::Action action, v1::Reason reason, const std::string& detail,
 }
 
 std::string TlsaText(const v1::TlsaRecord& r) {
-  std::string hex;
-  static const char kDigits[] = "0123456789abcdef";
-  for (unsigned char c : r.data()) {
-    hex += kDigits[c >> 4];
-    hex += kDigits[c & 15];
+  return absl::StrCat(r.usage(), " ", r.selector(), " ", r.matching_type(), " ",
+                      absl::BytesToHexString(r.data()));
+}
+
+// Makes one call on the channel configured at `config_path`, with its
+// deadline. Returns true with `out` holding the common fields of a
+// well-formed answer; false with `out` holding a DEFER otherwise.
+template <typename Request, typename Response>
+bool Ask(const char* config_path, const Request& request,
+         grpc::Status (v1::Validator::Stub::*method)(grpc::ClientContext*, const Request&,
+                                                      Response*),
+         Response* response, danegate_answer* out) {
+  auto channel = ChannelFor(config_path);
+  if (!channel.ok()) {
+    DeferFromStatus(out, channel.status());
+    return false;
   }
-  return absl::StrCat(r.usage(), " ", r.selector(), " ", r.matching_type(), " ", hex);
+  std::unique_ptr<v1::Validator::Stub> stub = v1::Validator::NewStub(channel->first);
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() +
+                       std::chrono::milliseconds(channel->second));
+  const grpc::Status status = ((*stub).*method)(&context, request, response);
+  if (!status.ok()) {
+    DeferFromGrpc(out, status);
+    return false;
+  }
+  if (!FillCommon(response->action(), response->reason(), response->detail(), out)) {
+    Defer(out, "malformed_answer", "danegated answered with no action");
+    return false;
+  }
+  return true;
 }
 
 int ResolvePolicy(const char* config_path, const char* domain, unsigned port,
                   danegate_answer* out) {
   if (config_path == nullptr || domain == nullptr) return Defer(out, "plugin_error", "null argument");
-  auto channel = ChannelFor(config_path);
-  if (!channel.ok()) return DeferFromStatus(out, channel.status());
-  std::unique_ptr<v1::Validator::Stub> stub = v1::Validator::NewStub(channel->first);
-  grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() +
-                       std::chrono::milliseconds(channel->second));
   v1::ResolvePolicyRequest request;
   request.set_domain(domain);
   request.set_port(port);
   v1::ResolvePolicyResponse response;
-  const grpc::Status status = stub->ResolvePolicy(&context, request, &response);
-  if (!status.ok()) return DeferFromGrpc(out, status);
-  if (!FillCommon(response.action(), response.reason(), response.detail(), out)) {
-    return Defer(out, "malformed_answer", "danegated answered with no action");
-  }
+  if (!Ask(config_path, request, &v1::Validator::Stub::ResolvePolicy, &response, out)) return -1;
   // Every host needs TLS except those the policy lets go without it; a
   // host unknown to the policy needs TLS too (fail closed).
   std::vector<std::string> items;
@@ -287,12 +302,6 @@ int VerifyPeer(const char* config_path, const char* domain, const char* mx_host,
                    absl::StrCat("chain[", i, "]: empty or over ", kMaxCertificateSize, " bytes"));
     }
   }
-  auto channel = ChannelFor(config_path);
-  if (!channel.ok()) return DeferFromStatus(out, channel.status());
-  std::unique_ptr<v1::Validator::Stub> stub = v1::Validator::NewStub(channel->first);
-  grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() +
-                       std::chrono::milliseconds(channel->second));
   v1::VerifyPeerRequest request;
   request.set_domain(domain);
   request.set_mx_host(mx_host);
@@ -301,11 +310,7 @@ int VerifyPeer(const char* config_path, const char* domain, const char* mx_host,
     request.add_chain(reinterpret_cast<const char*>(der[i]), der_len[i]);
   }
   v1::VerifyPeerResponse response;
-  const grpc::Status status = stub->VerifyPeer(&context, request, &response);
-  if (!status.ok()) return DeferFromGrpc(out, status);
-  if (!FillCommon(response.action(), response.reason(), response.detail(), out)) {
-    return Defer(out, "malformed_answer", "danegated answered with no action");
-  }
+  if (!Ask(config_path, request, &v1::Validator::Stub::VerifyPeer, &response, out)) return -1;
   out->authenticated = response.authenticated() ? 1 : 0;
   if (response.has_matched_tlsa()) {
     Copy(out->matched_tlsa, sizeof out->matched_tlsa, TlsaText(response.matched_tlsa()));
