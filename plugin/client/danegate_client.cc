@@ -15,11 +15,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <exception>
-#include <fstream>
 #include <map>
 #include <memory>
-#include <mutex>
-#include <sstream>
 #include <string>
 
 #include "absl/status/status.h"
@@ -34,6 +31,7 @@
 #include "absl/synchronization/mutex.h"
 #include "danegate/v1/validator.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
+#include "service/common/file.h"
 
 namespace danegate::client {
 namespace {
@@ -64,20 +62,8 @@ absl::Mutex mu;
 std::map<std::string, Connection>* connections ABSL_GUARDED_BY(mu) =
     new std::map<std::string, Connection>;  // never destroyed: plugins are never unloaded
 
-absl::StatusOr<std::string> ReadFile(const std::string& path, size_t limit) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::InvalidArgumentError(absl::StrCat(path, ": cannot be read"));
-  std::string content(limit + 1, '\0');
-  in.read(content.data(), static_cast<std::streamsize>(limit + 1));
-  content.resize(static_cast<size_t>(in.gcount()));
-  if (content.size() > limit) {
-    return absl::InvalidArgumentError(absl::StrCat(path, ": larger than ", limit, " bytes"));
-  }
-  return content;
-}
-
 absl::StatusOr<Config> ParseConfig(const std::string& path) {
-  absl::StatusOr<std::string> text = ReadFile(path, 64 * 1024);
+  absl::StatusOr<std::string> text = common::ReadFileBounded(path, 64 * 1024);
   if (!text.ok()) return text.status();
   Config config;
   int line_number = 0;
@@ -130,13 +116,13 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeChannel(const Config& c) {
     return grpc::CreateCustomChannel(c.server, grpc::InsecureChannelCredentials(), args);
   }
   grpc::SslCredentialsOptions ssl;
-  absl::StatusOr<std::string> ca = ReadFile(c.ca_file, 1 << 20);
+  absl::StatusOr<std::string> ca = common::ReadFileBounded(c.ca_file, 1 << 20);
   if (!ca.ok()) return ca.status();
   ssl.pem_root_certs = *std::move(ca);
   if (!c.cert_file.empty()) {
-    absl::StatusOr<std::string> cert = ReadFile(c.cert_file, 1 << 20);
+    absl::StatusOr<std::string> cert = common::ReadFileBounded(c.cert_file, 1 << 20);
     if (!cert.ok()) return cert.status();
-    absl::StatusOr<std::string> key = ReadFile(c.key_file, 1 << 20);
+    absl::StatusOr<std::string> key = common::ReadFileBounded(c.key_file, 1 << 20);
     if (!key.ok()) return key.status();
     ssl.pem_cert_chain = *std::move(cert);
     ssl.pem_private_key = *std::move(key);
@@ -145,33 +131,36 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeChannel(const Config& c) {
   return grpc::CreateCustomChannel(c.server, grpc::SslCredentials(ssl), args);
 }
 
-// Returns the configuration of `path` (parsed once per process).
-absl::StatusOr<Config> ConfigFor(const std::string& path) {
-  absl::MutexLock lock(&mu);
+// Returns the entry for `path`, parsing its configuration on first use.
+absl::StatusOr<Connection*> EntryFor(const std::string& path) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
   auto it = connections->find(path);
   if (it == connections->end()) {
     absl::StatusOr<Config> config = ParseConfig(path);
     if (!config.ok()) return config.status();
     it = connections->emplace(path, Connection{*std::move(config), nullptr}).first;
   }
-  return it->second.config;
+  return &it->second;
+}
+
+// Returns the configuration of `path` (parsed once per process).
+absl::StatusOr<Config> ConfigFor(const std::string& path) {
+  absl::MutexLock lock(&mu);
+  absl::StatusOr<Connection*> entry = EntryFor(path);
+  if (!entry.ok()) return entry.status();
+  return (*entry)->config;
 }
 
 // Returns the channel and deadline for `path`, building them if needed.
 absl::StatusOr<std::pair<std::shared_ptr<grpc::Channel>, int>> ChannelFor(const std::string& path) {
   absl::MutexLock lock(&mu);
-  auto it = connections->find(path);
-  if (it == connections->end()) {
-    absl::StatusOr<Config> config = ParseConfig(path);
-    if (!config.ok()) return config.status();
-    it = connections->emplace(path, Connection{*std::move(config), nullptr}).first;
-  }
-  if (it->second.channel == nullptr) {
-    absl::StatusOr<std::shared_ptr<grpc::Channel>> channel = MakeChannel(it->second.config);
+  absl::StatusOr<Connection*> entry = EntryFor(path);
+  if (!entry.ok()) return entry.status();
+  if ((*entry)->channel == nullptr) {
+    absl::StatusOr<std::shared_ptr<grpc::Channel>> channel = MakeChannel((*entry)->config);
     if (!channel.ok()) return channel.status();
-    it->second.channel = *std::move(channel);
+    (*entry)->channel = *std::move(channel);
   }
-  return std::make_pair(it->second.channel, it->second.config.timeout_ms);
+  return std::make_pair((*entry)->channel, (*entry)->config.timeout_ms);
 }
 
 void Copy(char* dst, size_t size, absl::string_view src) {

@@ -1,21 +1,20 @@
 #include "service/cli/remote.h"
 
-#include <fstream>
-#include <sstream>
 
 #include "absl/strings/str_cat.h"
 #include "danegate/v1/validator.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
+#include "service/common/file.h"
 
 namespace danegate::cli {
 namespace {
 
 absl::StatusOr<std::string> ReadFile(const std::string& flag, const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::InvalidArgumentError(absl::StrCat(flag, " ", path, ": cannot be read"));
-  std::ostringstream content;
-  content << in.rdbuf();
-  return content.str();
+  absl::StatusOr<std::string> content = common::ReadFileBounded(path, 1 << 20);
+  if (!content.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(flag, " ", content.status().message()));
+  }
+  return content;
 }
 
 absl::StatusOr<std::shared_ptr<grpc::Channel>> Connect(const RemoteOptions& o) {

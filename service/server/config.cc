@@ -2,12 +2,11 @@
 
 #include <arpa/inet.h>
 
-#include <fstream>
-#include <sstream>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "service/common/file.h"
 #include "service/common/flags.h"
 #include "service/dns/resolver_flags.h"
 
@@ -50,17 +49,12 @@ absl::StatusOr<HostPort> SplitHostPort(const std::string& flag, const std::strin
   return hp;
 }
 
-absl::StatusOr<std::string> ReadSmallFile(const std::string& flag, const std::string& path) {
-  constexpr std::streamsize kMax = 1 << 20;
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::InvalidArgumentError(absl::StrCat(flag, " ", path, ": cannot be read"));
-  std::string content(static_cast<size_t>(kMax) + 1, '\0');
-  in.read(content.data(), kMax + 1);
-  content.resize(static_cast<size_t>(in.gcount()));
-  if (content.size() > static_cast<size_t>(kMax)) {
-    return absl::InvalidArgumentError(absl::StrCat(flag, " ", path, ": larger than 1 MiB"));
+absl::StatusOr<std::string> ReadPemFile(const std::string& flag, const std::string& path) {
+  absl::StatusOr<std::string> content = common::ReadFileBounded(path, 1 << 20);
+  if (!content.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(flag, " ", content.status().message()));
   }
-  if (content.find("-----BEGIN ") == std::string::npos) {
+  if (content->find("-----BEGIN ") == std::string::npos) {
     return absl::InvalidArgumentError(absl::StrCat(flag, " ", path, ": not a PEM file"));
   }
   return content;
@@ -176,15 +170,15 @@ absl::StatusOr<ParsedFlags> ParseServerFlags(const std::vector<std::string>& arg
         "with --unsafe-plaintext-on-network"));
   }
   if (!tls_cert.empty()) {
-    absl::StatusOr<std::string> cert = ReadSmallFile("--tls-cert", tls_cert);
+    absl::StatusOr<std::string> cert = ReadPemFile("--tls-cert", tls_cert);
     if (!cert.ok()) return cert.status();
-    absl::StatusOr<std::string> key = ReadSmallFile("--tls-key", tls_key);
+    absl::StatusOr<std::string> key = ReadPemFile("--tls-key", tls_key);
     if (!key.ok()) return key.status();
     c.tls_cert_pem = *std::move(cert);
     c.tls_key_pem = *std::move(key);
   }
   if (!client_ca.empty()) {
-    absl::StatusOr<std::string> ca = ReadSmallFile("--client-ca", client_ca);
+    absl::StatusOr<std::string> ca = ReadPemFile("--client-ca", client_ca);
     if (!ca.ok()) return ca.status();
     c.client_ca_pem = *std::move(ca);
   }

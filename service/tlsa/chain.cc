@@ -1,7 +1,5 @@
 #include "service/tlsa/chain.h"
 
-#include <fstream>
-#include <iterator>
 
 #include <openssl/err.h>
 #include <openssl/pem.h>
@@ -11,6 +9,7 @@
 #include "absl/container/node_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "service/common/file.h"
 #include "service/tlsa/openssl_ptr.h"
 
 namespace danegate::tlsa {
@@ -108,18 +107,9 @@ absl::Status CheckChain(const DerChain& chain) { return ParseChain(chain).status
 absl::StatusOr<DerChain> ReadPemChain(const std::string& path) {
   // PEM is base64 (4/3) plus headers: bound the file before reading it all.
   constexpr size_t kMaxPemFile = kMaxChainCertificates * kMaxCertificateSize * 3 / 2;
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::InvalidArgumentError(absl::StrCat(path, ": cannot be read"));
-  std::string pem;
-  pem.resize(kMaxPemFile + 1);
-  in.read(pem.data(), static_cast<std::streamsize>(pem.size()));
-  if (in.bad()) return absl::InvalidArgumentError(absl::StrCat(path, ": cannot be read"));
-  pem.resize(static_cast<size_t>(in.gcount()));
-  if (pem.size() > kMaxPemFile) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(path, ": larger than ", kMaxPemFile, " octets"));
-  }
-
+  absl::StatusOr<std::string> pem_file = common::ReadFileBounded(path, kMaxPemFile);
+  if (!pem_file.ok()) return pem_file.status();
+  const std::string& pem = *pem_file;
   BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
   if (bio == nullptr) return absl::ResourceExhaustedError("BIO_new_mem_buf failed");
   DerChain chain;
