@@ -1,10 +1,12 @@
 // danegate_exim.so: Exim ${dlfunc} entry points that ask danegated, around
 // STARTTLS, whether a message may go, and make Exim obey.
 //
-//   danegate_route{CONF}{DOMAIN}            in a redirect router: "" (decline,
-//       route normally), ":defer: ..." or ":fail: ..." with the reason code.
-//   danegate_require_tls{CONF}{DOMAIN}      hosts_require_tls of the smtp
-//       transport: every host except those the policy lets go without TLS.
+//   danegate_policy{CONF}{DOMAIN}           in a redirect router's address_data:
+//       "ROUTE|HOSTS". ROUTE is "" (decline, route normally), ":defer: ..."
+//       or ":fail: ..." with the reason code; HOSTS is the transport's
+//       hosts_require_tls: every host except those the policy lets go
+//       without TLS. Exim keeps address_data with the address, so the
+//       transport needs no second call.
 //   danegate_verify{CONF}{DOMAIN}{HOST}{PORT}{DEPTH}{CERT_BASE64}
 //       event_action on tls:cert, once per certificate, root first: ""
 //       allows the handshake, a non-empty string denies it.
@@ -14,6 +16,7 @@
 // string: a defer, a deny, or "*" (TLS for every host). Never a pass.
 #include <dlfcn.h>
 
+#include <algorithm>
 #include <cstdarg>
 #include <cstdio>
 #include <cstring>
@@ -86,27 +89,17 @@ thread_local PendingChain pending;
 
 }  // namespace
 
-extern "C" int danegate_route(uschar** yield, int argc, uschar* argv[]) {
+extern "C" int danegate_policy(uschar** yield, int argc, uschar* argv[]) {
   try {
     danegate_answer a;
     danegate_resolve_policy(Arg(argc, argv, 0), Arg(argc, argv, 1), 25, &a);
-    switch (a.action) {
-      case DANEGATE_DELIVER: return Yield(yield, "");
-      case DANEGATE_REJECT: return Yield(yield, ":fail: " + Verdict(a));
-      default: return Yield(yield, ":defer: " + Verdict(a));
-    }
+    std::string route;
+    if (a.action == DANEGATE_REJECT) route = ":fail: " + Verdict(a);
+    if (a.action != DANEGATE_DELIVER && a.action != DANEGATE_REJECT) route = ":defer: " + Verdict(a);
+    std::replace(route.begin(), route.end(), '|', '/');  // '|' separates the fields
+    return Yield(yield, route + "|" + (a.require_tls_hosts[0] != '\0' ? a.require_tls_hosts : "*"));
   } catch (...) {
-    return Yield(yield, ":defer: danegate defer (plugin_error): exception in danegate_route");
-  }
-}
-
-extern "C" int danegate_require_tls(uschar** yield, int argc, uschar* argv[]) {
-  try {
-    danegate_answer a;
-    danegate_resolve_policy(Arg(argc, argv, 0), Arg(argc, argv, 1), 25, &a);
-    return Yield(yield, a.require_tls_hosts[0] != '\0' ? a.require_tls_hosts : "*");
-  } catch (...) {
-    return Yield(yield, "*");
+    return Yield(yield, ":defer: danegate defer (plugin_error): exception in danegate_policy|*");
   }
 }
 

@@ -58,6 +58,16 @@ def test_insecure_domain_is_received_opportunistically(env):
     assert "insecure_no_dane" in env.log_for(mid)
 
 
+def test_insecure_domain_without_starttls_is_received_in_cleartext(env):
+    # Opportunistic means TLS if offered: the host list the router handed to
+    # the transport ("! mx-plain... : *") lets this host go without TLS.
+    mid, marker = env.submit("user@plain.insec.dane.test")
+    env.deliver(mid)
+    assert env.received("plain.insec.dane.test", marker, receiver="receiver-plain"), \
+        env.log_for(mid)
+    assert "X=TLS" not in env.log_for(mid)
+
+
 def test_all_unusable_is_received_over_tls_only(env):
     mid, marker = env.submit("user@d-unusable.dane.test")
     env.deliver(mid)

@@ -109,7 +109,9 @@ def child_records(zone):
         "nsec3": ["@ MX 10 mx"] + _a("mx"),
         "expired": ["@ MX 10 mx"] + _a("mx") + ["tlsa TLSA 3 1 1 " + "11" * 32],
         "badds": ["@ MX 10 mx"] + _a("mx"),
-        "insec": ["@ MX 10 mx"] + _a("mx") + ["_25._tcp.mx TLSA 3 1 1 " + "22" * 32],
+        "insec": ["@ MX 10 mx"] + _a("mx") + ["_25._tcp.mx TLSA 3 1 1 " + "22" * 32,
+                                              # at 127.0.0.2: no STARTTLS in the Exim tests
+                                              "plain MX 10 mx-plain", "mx-plain A 127.0.0.2"],
     }[zone]
 
 
@@ -156,6 +158,8 @@ SCENARIOS = [
     Scenario("insecure delegation", f"insec.{D}", "deliver", "insecure_no_dane",
              [(f"mx.insec.{D}", "opportunistic")],
              [Verify(f"mx.insec.{D}", "other", "deliver", False, "insecure_no_dane")]),
+    Scenario("insecure domain, host without STARTTLS", f"plain.insec.{D}", "deliver",
+             "insecure_no_dane", [(f"mx-plain.insec.{D}", "opportunistic")]),
     Scenario("secure MX, insecure address records", f"d-insecaddr.{D}", "deliver",
              "insecure_no_dane", [(f"mx.insec.{D}", "opportunistic")]),
     Scenario("bogus MX RRset (expired RRSIG)", f"expired.{D}", "defer", "dnssec_bogus"),
