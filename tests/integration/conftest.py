@@ -33,6 +33,15 @@ def lab(tmp_path_factory):
     lab.stop()
 
 
+@pytest.fixture
+def private_lab(tmp_path):
+    """A lab of the test's own, for tests that stop its resolver: the session
+    lab (and the session danegated's health) must never be disturbed."""
+    lab = dnslab.DnsLab(str(tmp_path / "private-lab")).start()
+    yield lab
+    lab.stop()
+
+
 class Cli:
     """Runs danegate and parses its JSON."""
 

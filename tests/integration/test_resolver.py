@@ -22,7 +22,8 @@ def test_wrong_trust_anchor_makes_everything_bogus(cli, lab, tmp_path):
     assert (status, got["action"], got["reason"]) == (75, "defer", "dnssec_bogus")
 
 
-def test_resolver_stopped_then_back(cli, lab):
+def test_resolver_stopped_then_back(cli, private_lab):
+    lab = private_lab
     status, got = cli.json("policy", "--local", *lab.resolver_args(), "d-311.dane.test")
     assert got["action"] == "deliver"
     lab.stop_resolver()

@@ -122,7 +122,8 @@ def test_mutual_tls_refuses_all_but_allowed_clients(cli, lab, start, pki):
     assert clients == {"mta1.fleet.test"}
 
 
-def test_resolver_outage_defers_and_health_follows(stubs, cli, lab, start):
+def test_resolver_outage_defers_and_health_follows(stubs, cli, private_lab, start):
+    lab = private_lab
     d = start(*lab.resolver_args(), "--health-interval=200ms", "--dns-timeout=1s",
               "--cache-failure-ttl=0s")
     health_pb = stubs.health_pb
