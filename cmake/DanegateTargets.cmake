@@ -14,5 +14,8 @@ function(danegate_test name)
   add_executable(${name} ${ARG_SOURCES})
   target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gmock GTest::gtest_main
                         danegate_warnings)
-  gtest_discover_tests(${name} PROPERTIES LABELS unit DISCOVERY_TIMEOUT 30)
+  # Temporary files stay in the build tree, not in /tmp.
+  file(MAKE_DIRECTORY ${CMAKE_BINARY_DIR}/test-tmp)
+  gtest_discover_tests(${name} PROPERTIES LABELS unit DISCOVERY_TIMEOUT 30
+                       ENVIRONMENT TEST_TMPDIR=${CMAKE_BINARY_DIR}/test-tmp/)
 endfunction()
