@@ -6,6 +6,7 @@ import ssl
 import grpc
 import pytest
 
+from certs import oversized_certificate
 from scenarios import SCENARIOS
 
 LAB_SCENARIOS = [s for s in SCENARIOS if s.resolver == "lab"]
@@ -67,11 +68,6 @@ def test_reflection_lists_the_services(channel):
     assert b"grpc.health.v1.Health" in responses[0]
 
 
-def big_der():
-    from certs import issue
-    names = [f"host{i:05d}-{'x' * 40}.example" for i in range(1400)]
-    return issue("big.example", sans=names).der()
-
 
 @pytest.mark.parametrize("case,message", [
     ("bad domain", "domain: label 1 contains ' '"),
@@ -98,7 +94,7 @@ def test_bad_input_is_invalid_argument(stubs, lab, channel, case, message):
         "bad mx": ("verify", {**verify, "mx_host": "mx..dane.test"}),
         "empty chain": ("verify", {**verify, "chain": []}),
         "17 certificates": ("verify", {**verify, "chain": [ee] * 17}),
-        "certificate over 64 KiB": ("verify", {**verify, "chain": [big_der()]}),
+        "certificate over 64 KiB": ("verify", {**verify, "chain": [oversized_certificate().der()]}),
         "not DER": ("verify", {**verify, "chain": [ee, b"\x30\x03abc"]}),
         "over the size limit": ("verify", {**verify, "chain": [b"\x00" * 70000] * 17}),
     }

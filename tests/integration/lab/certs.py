@@ -75,6 +75,13 @@ def issue(cn, sans=(), ca=False, issuer=None, days=30):
     return Cert(builder.sign(signer, hashes.SHA256()), key)
 
 
+def oversized_certificate():
+    """Returns a certificate over 64 KiB (many SAN names): the size limit's
+    test case."""
+    names = [f"host{i:05d}-{'x' * 40}.example" for i in range(1400)]
+    return issue("big.example", sans=names)
+
+
 class CertSet:
     """Every certificate the scenarios refer to, by name, with PEM files."""
 
