@@ -15,7 +15,7 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "service/api/convert.h"
-#include "service/cli/remote.h"
+#include "service/api/remote.h"
 #include "service/cli/render.h"
 #include "service/common/flags.h"
 #include "service/dns/name.h"
@@ -53,7 +53,7 @@ struct Options {
   bool local = false;
   bool json = false;
   dns::ResolverFlagValues resolver;
-  RemoteOptions remote;
+  api::RemoteOptions remote;
   std::string timeout = "10s";
   std::string port = "25";
   std::string mx;
@@ -162,6 +162,15 @@ absl::StatusOr<v1::VerifyPeerResponse> LocalVerifyPeer(const Options& o,
   }));
 }
 
+// Asks the --server with `ask` (api::RemoteResolvePolicy or RemoteVerifyPeer).
+template <typename Request, typename Ask>
+auto Remote(const Options& o, const Request& request, Ask ask)
+    -> decltype(ask(std::shared_ptr<grpc::Channel>(), absl::Duration(), request)) {
+  absl::StatusOr<std::shared_ptr<grpc::Channel>> channel = api::ConnectValidator(o.remote);
+  if (!channel.ok()) return channel.status();
+  return ask(*channel, o.remote.timeout, request);
+}
+
 absl::StatusOr<int> RunPolicy(const Options& o, const std::vector<std::string>& args) {
   v1::ResolvePolicyRequest request;
   request.set_domain(args[0]);
@@ -169,7 +178,7 @@ absl::StatusOr<int> RunPolicy(const Options& o, const std::vector<std::string>& 
   if (!port.ok()) return port.status();
   request.set_port(*port);
   absl::StatusOr<v1::ResolvePolicyResponse> response =
-      o.local ? LocalResolvePolicy(o, request) : RemoteResolvePolicy(o.remote, request);
+      o.local ? LocalResolvePolicy(o, request) : Remote(o, request, api::RemoteResolvePolicy);
   if (!response.ok()) return response.status();
   return Emit(o, PolicyJson(*response), PolicyText(*response), response->action());
 }
@@ -185,7 +194,7 @@ absl::StatusOr<int> RunVerify(const Options& o, const std::vector<std::string>& 
   request.set_port(*port);
   for (std::string& der : *chain) request.add_chain(std::move(der));
   absl::StatusOr<v1::VerifyPeerResponse> response =
-      o.local ? LocalVerifyPeer(o, request) : RemoteVerifyPeer(o.remote, request);
+      o.local ? LocalVerifyPeer(o, request) : Remote(o, request, api::RemoteVerifyPeer);
   if (!response.ok()) return response.status();
   return Emit(o, VerdictJson(*response), VerdictText(*response), response->action());
 }

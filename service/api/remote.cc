@@ -1,12 +1,11 @@
-#include "service/cli/remote.h"
-
+#include "service/api/remote.h"
 
 #include "absl/strings/str_cat.h"
 #include "danegate/v1/validator.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
 #include "service/common/file.h"
 
-namespace danegate::cli {
+namespace danegate::api {
 namespace {
 
 absl::StatusOr<std::string> ReadFile(const std::string& flag, const std::string& path) {
@@ -17,7 +16,9 @@ absl::StatusOr<std::string> ReadFile(const std::string& flag, const std::string&
   return content;
 }
 
-absl::StatusOr<std::shared_ptr<grpc::Channel>> Connect(const RemoteOptions& o) {
+}  // namespace
+
+absl::StatusOr<std::shared_ptr<grpc::Channel>> ConnectValidator(const RemoteOptions& o) {
   if (o.ca_file.empty()) {
     if (!o.cert_file.empty()) {
       return absl::InvalidArgumentError("--tls-cert needs --tls-ca (TLS to the server)");
@@ -44,19 +45,19 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> Connect(const RemoteOptions& o) {
   return grpc::CreateCustomChannel(o.server, grpc::SslCredentials(ssl), args);
 }
 
+namespace {
+
 absl::Status FromGrpc(const grpc::Status& status) {
   return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
                       status.error_message());
 }
 
 template <typename Response, typename Request, typename Method>
-absl::StatusOr<Response> Call(const RemoteOptions& options, const Request& request,
-                              Method method) {
-  absl::StatusOr<std::shared_ptr<grpc::Channel>> channel = Connect(options);
-  if (!channel.ok()) return channel.status();
-  std::unique_ptr<v1::Validator::Stub> stub = v1::Validator::NewStub(*channel);
+absl::StatusOr<Response> Call(const std::shared_ptr<grpc::Channel>& channel,
+                              absl::Duration timeout, const Request& request, Method method) {
+  std::unique_ptr<v1::Validator::Stub> stub = v1::Validator::NewStub(channel);
   grpc::ClientContext context;
-  context.set_deadline(absl::ToChronoTime(absl::Now() + options.timeout));
+  context.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
   Response response;
   grpc::Status status = ((*stub).*method)(&context, request, &response);
   if (!status.ok()) return FromGrpc(status);
@@ -66,13 +67,17 @@ absl::StatusOr<Response> Call(const RemoteOptions& options, const Request& reque
 }  // namespace
 
 absl::StatusOr<v1::ResolvePolicyResponse> RemoteResolvePolicy(
-    const RemoteOptions& options, const v1::ResolvePolicyRequest& request) {
-  return Call<v1::ResolvePolicyResponse>(options, request, &v1::Validator::Stub::ResolvePolicy);
+    const std::shared_ptr<grpc::Channel>& channel, absl::Duration timeout,
+    const v1::ResolvePolicyRequest& request) {
+  return Call<v1::ResolvePolicyResponse>(channel, timeout, request,
+                                         &v1::Validator::Stub::ResolvePolicy);
 }
 
-absl::StatusOr<v1::VerifyPeerResponse> RemoteVerifyPeer(const RemoteOptions& options,
-                                                        const v1::VerifyPeerRequest& request) {
-  return Call<v1::VerifyPeerResponse>(options, request, &v1::Validator::Stub::VerifyPeer);
+absl::StatusOr<v1::VerifyPeerResponse> RemoteVerifyPeer(
+    const std::shared_ptr<grpc::Channel>& channel, absl::Duration timeout,
+    const v1::VerifyPeerRequest& request) {
+  return Call<v1::VerifyPeerResponse>(channel, timeout, request,
+                                      &v1::Validator::Stub::VerifyPeer);
 }
 
-}  // namespace danegate::cli
+}  // namespace danegate::api

@@ -1,0 +1,160 @@
+// danegate-postfix: a socketmap server for Postfix's smtp_tls_policy_maps
+// and transport_maps that asks a danegated (gRPC, TLS or mutual TLS) and
+// answers with the Postfix TLS policy or transport entry that enforces its
+// verdict. Wires the socket server, the lookup and the gRPC channel together.
+#include <pthread.h>
+#include <signal.h>
+
+#include <cstdio>
+#include <exception>
+#include <iostream>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "plugin/postfix/lookup.h"
+#include "plugin/postfix/socketmap_server.h"
+#include "plugin/postfix/trust_anchor_files.h"
+#include "service/api/remote.h"
+#include "service/common/flags.h"
+#include "service/common/log.h"
+
+namespace danegate::postfix {
+namespace {
+
+constexpr int kExitUsage = 64;
+
+constexpr char kUsage[] =
+    "usage: danegate-postfix --listen=unix:/PATH|127.0.0.1:PORT --server=HOST:PORT [flags]\n";
+
+int Usage(const std::string& message) {
+  std::cerr << "danegate-postfix: " << message << "\n" << kUsage;
+  return kExitUsage;
+}
+
+bool ParseCount(const std::string& text, int base, size_t min, size_t max, size_t* out) {
+  unsigned long value = 0;
+  try {
+    size_t used = 0;
+    value = std::stoul(text, &used, base);
+    if (used != text.size()) return false;
+  } catch (const std::exception&) {
+    return false;
+  }
+  if (value < min || value > max) return false;
+  *out = value;
+  return true;
+}
+
+int Main(int argc, char** argv) {
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  api::RemoteOptions remote;
+  std::string listen, timeout = "2s", ta_dir = "/var/lib/danegate-postfix/ta";
+  std::string ta_files = "1000", max_connections = "256", smtp_port = "25", socket_mode = "0666";
+  common::FlagSet flags;
+  flags.String("listen", &listen, "ADDR", "unix:/PATH, 127.0.0.1:PORT or [::1]:PORT (required)");
+  flags.String("server", &remote.server, "HOST:PORT", "the danegated to ask (required)");
+  flags.String("tls-ca", &remote.ca_file, "FILE", "CA certificates (PEM) that verify the server");
+  flags.String("tls-cert", &remote.cert_file, "FILE", "client certificate (PEM), mutual TLS");
+  flags.String("tls-key", &remote.key_file, "FILE", "private key of --tls-cert (PEM)");
+  flags.String("tls-server-name", &remote.server_name, "NAME",
+               "name expected in the server's certificate");
+  flags.String("timeout", &timeout, "DURATION", "deadline of each question (default 2s)");
+  flags.String("ta-dir", &ta_dir, "DIR",
+               "where DANE-TA trust-anchor files are written (default /var/lib/danegate-postfix/ta)");
+  flags.String("ta-files", &ta_files, "N", "at most N trust-anchor files (default 1000)");
+  flags.String("max-connections", &max_connections, "N",
+               "concurrent Postfix connections (default 256)");
+  flags.String("smtp-port", &smtp_port, "PORT", "SMTP port of the TLSA lookups (default 25)");
+  flags.String("socket-mode", &socket_mode, "OCTAL", "unix socket permissions (default 0666)");
+  absl::StatusOr<std::vector<std::string>> args =
+      flags.Parse(std::vector<std::string>(argv + 1, argv + argc));
+  if (!args.ok()) return Usage(std::string(args.status().message()));
+  if (flags.help_requested()) {
+    std::cout << kUsage << "\nAnswers Postfix socketmap lookups in the maps '" << kTlsPolicyMap
+              << "' (smtp_tls_policy_maps) and '" << kTransportMap
+              << "' (transport_maps) with danegated's verdicts.\n\nflags:\n"
+              << flags.Help();
+    return 0;
+  }
+  if (!args->empty()) return Usage(absl::StrCat("unexpected argument '", (*args)[0], "'"));
+  if (listen.empty()) return Usage("--listen is required");
+  if (remote.server.empty()) return Usage("--server is required");
+  if (!absl::ParseDuration(timeout, &remote.timeout) || remote.timeout <= absl::ZeroDuration() ||
+      remote.timeout > absl::Minutes(1)) {
+    return Usage("--timeout must be a duration in (0, 1m], e.g. 2s");
+  }
+  SocketmapOptions options;
+  size_t files = 0, port = 0, mode = 0;
+  if (!ParseCount(ta_files, 10, 1, 1000000, &files)) return Usage("--ta-files must be 1..1000000");
+  if (!ParseCount(max_connections, 10, 1, 10000, &options.max_connections)) {
+    return Usage("--max-connections must be 1..10000");
+  }
+  if (!ParseCount(smtp_port, 10, 1, 65535, &port)) return Usage("--smtp-port must be 1..65535");
+  if (!ParseCount(socket_mode, 8, 0, 0777, &mode)) return Usage("--socket-mode must be octal");
+  options.socket_mode = static_cast<unsigned>(mode);
+
+  absl::StatusOr<std::shared_ptr<grpc::Channel>> channel = api::ConnectValidator(remote);
+  if (!channel.ok()) return Usage(std::string(channel.status().message()));
+  absl::StatusOr<std::unique_ptr<TrustAnchorFiles>> anchors =
+      TrustAnchorFiles::Open(ta_dir, files);
+  if (!anchors.ok()) return Usage(std::string(anchors.status().message()));
+
+  Lookup lookup(
+      [&](const std::string& domain) {
+        v1::ResolvePolicyRequest request;
+        request.set_domain(domain);
+        request.set_port(static_cast<uint32_t>(port));
+        return api::RemoteResolvePolicy(*channel, remote.timeout, request);
+      },
+      [&](absl::string_view pem) { return (*anchors)->Store(pem); });
+  auto handler = [&lookup](absl::string_view request) {
+    const absl::Time start = absl::Now();
+    MapReply reply = lookup.Answer(request);
+    std::string payload = reply.Payload();
+    common::Log("info", "lookup",
+                {{"request", std::string(request.substr(0, 300))},
+                 {"reply", payload.substr(0, 300)},
+                 {"reason", reply.reason},
+                 {"latency_ms", absl::StrCat(absl::ToDoubleMilliseconds(absl::Now() - start))}});
+    return payload;
+  };
+  absl::StatusOr<std::unique_ptr<SocketmapServer>> server =
+      SocketmapServer::Listen(listen, options, handler);
+  if (!server.ok()) return Usage(std::string(server.status().message()));
+
+  std::thread stopper([&] {
+    int signal_number = 0;
+    sigwait(&stop_signals, &signal_number);
+    common::Log("info", "stopping", {{"signal", std::to_string(signal_number)}});
+    (*server)->Stop();
+  });
+  common::Log("info", "listening", {{"address", (*server)->address()},
+                                     {"server", remote.server}});
+  (*server)->Serve();
+  stopper.join();
+  common::Log("info", "stopped");
+  return 0;
+}
+
+}  // namespace
+}  // namespace danegate::postfix
+
+int main(int argc, char** argv) {
+  try {
+    return danegate::postfix::Main(argc, argv);
+  } catch (const std::exception& e) {
+    std::cerr << "danegate-postfix: internal error: " << e.what() << "\n";
+    return 70;
+  }
+}
