@@ -1,0 +1,145 @@
+#include "plugin/postfix/lookup.h"
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace danegate::postfix {
+namespace {
+
+using ::testing::HasSubstr;
+using Status = MapReply::Status;
+
+v1::ResolvePolicyResponse Answer(v1::Action action, v1::Reason reason, v1::TlsMode tls,
+                                 std::vector<v1::TlsaRecord> tlsa = {}) {
+  v1::ResolvePolicyResponse a;
+  a.set_action(action);
+  a.set_reason(reason);
+  a.set_detail("detail");
+  v1::MxHost* host = a.add_mx();
+  host->set_host("mx.example.com");
+  host->set_tlsa_base_domain("mx.example.com");
+  host->set_tls(tls);
+  for (v1::TlsaRecord& r : tlsa) *host->add_tlsa() = std::move(r);
+  return a;
+}
+
+v1::TlsaRecord Tlsa(uint32_t u, uint32_t s, uint32_t m, std::string data) {
+  v1::TlsaRecord r;
+  r.set_usage(u);
+  r.set_selector(s);
+  r.set_matching_type(m);
+  r.set_data(std::move(data));
+  return r;
+}
+
+class LookupTest : public ::testing::Test {
+ protected:
+  LookupTest()
+      : lookup_(
+            [this](const std::string& domain) -> absl::StatusOr<v1::ResolvePolicyResponse> {
+              asked_.push_back(domain);
+              auto it = answers_.find(domain);
+              if (it == answers_.end()) return absl::UnavailableError("connection refused");
+              return it->second;
+            },
+            [this](absl::string_view pem) -> absl::StatusOr<std::string> {
+              if (!store_ok_) return absl::UnavailableError("disk full");
+              stored_ = std::string(pem);
+              return std::string("/ta/one.pem");
+            }) {
+    answers_["dane.example"] = Answer(v1::ACTION_DELIVER, v1::REASON_DANE_REQUIRED,
+                                      v1::TLS_MODE_DANE, {Tlsa(3, 1, 1, std::string(32, 'x'))});
+    answers_["ta.example"] =
+        Answer(v1::ACTION_DELIVER, v1::REASON_DANE_REQUIRED, v1::TLS_MODE_DANE,
+               {Tlsa(2, 0, 0, std::string("\x30\x03\x02\x01\x01", 5))});
+    answers_["plain.example"] = Answer(v1::ACTION_DELIVER, v1::REASON_INSECURE_NO_DANE,
+                                       v1::TLS_MODE_OPPORTUNISTIC);
+    answers_["bogus.example"] =
+        Answer(v1::ACTION_DEFER, v1::REASON_DNSSEC_BOGUS, v1::TLS_MODE_UNREACHABLE);
+    answers_["nullmx.example"] =
+        Answer(v1::ACTION_REJECT, v1::REASON_NULL_MX, v1::TLS_MODE_UNREACHABLE);
+  }
+
+  std::map<std::string, absl::StatusOr<v1::ResolvePolicyResponse>> answers_;
+  std::vector<std::string> asked_;
+  std::string stored_;
+  bool store_ok_ = true;
+  Lookup lookup_;
+};
+
+TEST_F(LookupTest, AnswersTable) {
+  answers_["slow.example"] = absl::DeadlineExceededError("Deadline Exceeded");
+  answers_["refused.example"] = absl::InvalidArgumentError("domain: bad");
+  struct Row {
+    std::string request;
+    Status status;
+    std::string payload;  // substring of the reply payload
+    std::string reason;
+  };
+  const Row rows[] = {
+      {"tls_policy dane.example", Status::kOk,
+       "OK fingerprint match=7878787878787878787878787878787878787878787878787878787878787878",
+       "dane_required"},
+      {"tls_policy TA.Example", Status::kOk, "OK secure tafile=/ta/one.pem match=mx.example.com",
+       "dane_required"},
+      {"tls_policy plain.example", Status::kOk, "OK may", "insecure_no_dane"},
+      {"tls_policy bogus.example", Status::kTemp, "TEMP danegate: dnssec_bogus: detail",
+       "dnssec_bogus"},
+      {"tls_policy nullmx.example", Status::kTemp, "TEMP danegate: null_mx: detail", "null_mx"},
+      {"tls_policy down.example", Status::kTemp,
+       "TEMP danegate: validator_unavailable: UNAVAILABLE: connection refused",
+       "validator_unavailable"},
+      {"tls_policy slow.example", Status::kTemp, "validator_unavailable: DEADLINE_EXCEEDED",
+       "validator_unavailable"},
+      {"tls_policy refused.example", Status::kPerm, "PERM danegate: invalid_argument: domain: bad",
+       "invalid_argument"},
+      {"tls_policy [192.0.2.1]:25", Status::kPerm, "PERM danegate: danegate answers for mail",
+       "invalid_argument"},
+      {"transport nullmx.example", Status::kOk, "OK error:5.1.10 danegate: null_mx: detail",
+       "null_mx"},
+      {"transport dane.example", Status::kNotFound, "NOTFOUND ", ""},
+      {"transport bogus.example", Status::kNotFound, "NOTFOUND ", ""},
+      {"transport down.example", Status::kTemp, "TEMP danegate: validator_unavailable", ""},
+      {"transport user@nullmx.example", Status::kNotFound, "NOTFOUND ", ""},
+      {"transport .example", Status::kNotFound, "NOTFOUND ", ""},
+      {"nospace", Status::kPerm, "PERM danegate: malformed request", "invalid_argument"},
+      {"", Status::kPerm, "PERM danegate: malformed request", "invalid_argument"},
+      {"other dane.example", Status::kPerm, "PERM danegate: unknown map 'other'",
+       "invalid_argument"},
+      {std::string("tls_policy dane\0.example", 24), Status::kPerm, "PERM danegate: key",
+       "invalid_argument"},
+  };
+  for (const Row& row : rows) {
+    MapReply reply = lookup_.Answer(row.request);
+    EXPECT_EQ(reply.status, row.status) << row.request;
+    EXPECT_THAT(reply.Payload(), HasSubstr(row.payload)) << row.request;
+    if (!row.reason.empty()) {
+      EXPECT_EQ(reply.reason, row.reason) << row.request;
+    }
+  }
+  EXPECT_EQ(stored_, "-----BEGIN CERTIFICATE-----\nMAMCAQE=\n-----END CERTIFICATE-----\n");
+}
+
+TEST_F(LookupTest, AddressesAndParentsAreNotAsked) {
+  lookup_.Answer("transport user@dane.example");
+  lookup_.Answer("transport .dane.example");
+  lookup_.Answer("tls_policy [mx.dane.example]:25");
+  EXPECT_TRUE(asked_.empty());
+  lookup_.Answer("transport Dane.Example.");
+  EXPECT_EQ(asked_, std::vector<std::string>{"dane.example"});
+}
+
+TEST_F(LookupTest, UnwritableTrustAnchorIsTemp) {
+  store_ok_ = false;
+  MapReply reply = lookup_.Answer("tls_policy ta.example");
+  EXPECT_EQ(reply.status, Status::kTemp);
+  EXPECT_THAT(reply.Payload(), HasSubstr("trust_anchor_file: disk full"));
+}
+
+}  // namespace
+}  // namespace danegate::postfix
