@@ -8,18 +8,21 @@ PACKAGES="g++ cmake ninja-build pkg-config ccache
   libabsl-dev libssl-dev libgetdns-dev libmicrohttpd-dev libgtest-dev libgmock-dev libbenchmark-dev dns-root-data
   knot knot-dnsutils unbound ldnsutils python3 python3-pytest python3-cryptography
   python3-grpcio python3-grpc-tools
-  exim4-daemon-heavy iproute2 openssl clang-14 libclang-rt-14-dev"
+  exim4-daemon-heavy iproute2 openssl clang-14 libclang-rt-14-dev
+  libdb5.3 libicu72 libnsl2 libsasl2-2"
 
 missing=""
 for p in $PACKAGES; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
     missing="$missing $p"
 done
-[ -z "$missing" ] && exit 0
-
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO=sudo
-echo "setup: installing$missing"
-$SUDO apt-get update -qq
-# The knot and unbound packages are used as programs only; no service starts.
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
+if [ -n "$missing" ]; then
+  echo "setup: installing$missing"
+  $SUDO apt-get update -qq
+  # The knot and unbound packages are used as programs only; no service starts.
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
+fi
+# Postfix for its end-to-end tests, unpacked beside Exim (the packages conflict).
+$SUDO "$(dirname "$0")/install-test-postfix.sh"
