@@ -6,7 +6,7 @@
 #   scripts/install-test-postfix.sh [PREFIX]   (default /opt/danegate-test/postfix)
 set -eu
 PREFIX=${1:-/opt/danegate-test/postfix}
-if [ -x "$PREFIX/usr/sbin/postfix" ] && [ -x "$PREFIX/usr/lib/postfix/sbin/master" ]; then
+if [ -x "$PREFIX/usr/lib/postfix/sbin/master" ] && [ -f /etc/ld.so.conf.d/danegate-test-postfix.conf ]; then
   exit 0
 fi
 # The libraries it links are in scripts/setup.sh's list.
@@ -20,7 +20,12 @@ chmod 755 "$work"  # apt's download runs as _apt
   (cd "$work" && apt-get -o APT::Sandbox::User=root download postfix >/dev/null)
 mkdir -p "$PREFIX"
 dpkg-deb -x "$work"/postfix_*.deb "$PREFIX"
-# Its programs find their shared libraries through LD_LIBRARY_PATH (their
-# RUNPATH is /usr/lib/postfix, which stays Exim's system's business).
-LD_LIBRARY_PATH="$PREFIX/usr/lib/postfix" "$PREFIX/usr/sbin/postconf" -c "$work" -d mail_version \
+# As the package's postinst does: the queue commands are set-gid postdrop.
+chgrp postdrop "$PREFIX/usr/sbin/postqueue" "$PREFIX/usr/sbin/postdrop"
+chmod 2755 "$PREFIX/usr/sbin/postqueue" "$PREFIX/usr/sbin/postdrop"
+# Its programs' RUNPATH is /usr/lib/postfix, which is not there: the dynamic
+# linker learns the prefix (set-gid programs ignore LD_LIBRARY_PATH).
+echo "$PREFIX/usr/lib/postfix" >/etc/ld.so.conf.d/danegate-test-postfix.conf
+ldconfig
+"$PREFIX/usr/sbin/postconf" -c "$work" -d mail_version \
   2>/dev/null | sed 's/^/installed Postfix in '"$(echo "$PREFIX" | sed 's/[\/&]/\\&/g')"': /'

@@ -13,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -60,6 +61,7 @@ int Main(int argc, char** argv) {
 
   api::RemoteOptions remote;
   std::string listen, timeout = "2s", ta_dir = "/var/lib/danegate-postfix/ta";
+  std::string postfix_chroot;
   std::string ta_files = "1000", max_connections = "256", smtp_port = "25", socket_mode = "0666";
   common::FlagSet flags;
   flags.String("listen", &listen, "ADDR", "unix:/PATH, 127.0.0.1:PORT or [::1]:PORT (required)");
@@ -72,6 +74,8 @@ int Main(int argc, char** argv) {
   flags.String("timeout", &timeout, "DURATION", "deadline of each question (default 2s)");
   flags.String("ta-dir", &ta_dir, "DIR",
                "where DANE-TA trust-anchor files are written (default /var/lib/danegate-postfix/ta)");
+  flags.String("postfix-chroot", &postfix_chroot, "DIR",
+               "smtp(8) runs chrooted to DIR: --ta-dir must be inside, paths are given relative");
   flags.String("ta-files", &ta_files, "N", "at most N trust-anchor files (default 1000)");
   flags.String("max-connections", &max_connections, "N",
                "concurrent Postfix connections (default 256)");
@@ -104,6 +108,10 @@ int Main(int argc, char** argv) {
   if (!ParseCount(socket_mode, 8, 0, 0777, &mode)) return Usage("--socket-mode must be octal");
   options.socket_mode = static_cast<unsigned>(mode);
 
+  while (postfix_chroot.size() > 1 && postfix_chroot.back() == '/') postfix_chroot.pop_back();
+  if (!postfix_chroot.empty() && !absl::StartsWith(ta_dir, postfix_chroot + "/")) {
+    return Usage("--ta-dir must be inside --postfix-chroot");
+  }
   absl::StatusOr<std::shared_ptr<grpc::Channel>> channel = api::ConnectValidator(remote);
   if (!channel.ok()) return Usage(std::string(channel.status().message()));
   absl::StatusOr<std::unique_ptr<TrustAnchorFiles>> anchors =
@@ -117,7 +125,11 @@ int Main(int argc, char** argv) {
         request.set_port(static_cast<uint32_t>(port));
         return api::RemoteResolvePolicy(*channel, remote.timeout, request);
       },
-      [&](absl::string_view pem) { return (*anchors)->Store(pem); });
+      [&](absl::string_view pem) -> absl::StatusOr<std::string> {
+        absl::StatusOr<std::string> path = (*anchors)->Store(pem);
+        if (!path.ok()) return path.status();
+        return path->substr(postfix_chroot.size());  // as smtp(8) sees it
+      });
   auto handler = [&lookup](absl::string_view request) {
     const absl::Time start = absl::Now();
     MapReply reply = lookup.Answer(request);

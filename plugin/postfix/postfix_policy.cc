@@ -175,8 +175,12 @@ ParsedKey ParsePolicyKey(absl::string_view key) {
 ParsedKey ParseTransportKey(absl::string_view key) {
   ParsedKey parsed;
   parsed.use = KeyUse::kNotFound;
+  // Postfix asks a socketmap transport table with the whole recipient
+  // address (it is a pattern table); a plain domain is answered too.
+  const size_t at = key.rfind('@');
+  if (at != absl::string_view::npos) key.remove_prefix(at + 1);
   absl::StatusOr<std::string> domain = dns::CanonicalMailName(key, "key");
-  if (!absl::StrContains(key, '@') && domain.ok()) {
+  if (domain.ok()) {
     parsed.use = KeyUse::kAsk;
     parsed.domain = *std::move(domain);
   }

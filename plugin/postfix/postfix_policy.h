@@ -62,8 +62,9 @@ std::optional<std::string> TransportFor(const v1::ResolvePolicyResponse& answer)
 
 // The lookup keys each table answers. A TLS policy key must be a mail
 // domain (else PERM: "[host]:port" next hops need their own policy entry);
-// the transport table answers only bare domains and leaves addresses,
-// ".parent" and other keys to the next table (NOTFOUND).
+// the transport table answers recipient addresses (Postfix's key for a
+// socketmap) and bare domains by their domain, and leaves ".parent", "*"
+// and other keys to the next table (NOTFOUND).
 enum class KeyUse { kAsk, kNotFound, kPerm };
 struct ParsedKey {
   KeyUse use = KeyUse::kPerm;

@@ -58,9 +58,14 @@ absl::StatusOr<std::unique_ptr<TrustAnchorFiles>> TrustAnchorFiles::Open(std::st
   if (dir.empty() || max_files == 0) {
     return absl::InvalidArgumentError("--ta-dir must be a directory, --ta-files at least 1");
   }
-  if (mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--ta-dir: cannot create ", dir, ": ", std::strerror(errno)));
+  // Creates missing parents too, like mkdir -p.
+  for (size_t slash = dir.find('/', 1);; slash = dir.find('/', slash + 1)) {
+    const std::string part = dir.substr(0, slash);
+    if (mkdir(part.c_str(), 0755) != 0 && errno != EEXIST) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--ta-dir: cannot create ", part, ": ", std::strerror(errno)));
+    }
+    if (slash == std::string::npos) break;
   }
   DIR* d = opendir(dir.c_str());
   if (d == nullptr) {

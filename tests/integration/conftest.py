@@ -90,3 +90,28 @@ def service(danegated_bin, lab, tmp_path_factory):
                   lab.resolver_args())
     yield d
     d.stop()
+
+
+@pytest.fixture(scope="session")
+def pki(tmp_path_factory):
+    """A CA for the service, server and client certificates, and a rogue CA."""
+    from certs import issue
+    d = tmp_path_factory.mktemp("pki")
+    ca = issue("danegate test CA", ca=True, days=30)
+    rogue = issue("rogue CA", ca=True, days=30)
+    certs = {
+        "ca": ca,
+        "server": issue("localhost", sans=["localhost"], issuer=ca),
+        "mta1": issue("mta1.fleet.test", sans=["mta1.fleet.test"], issuer=ca),
+        "mta9": issue("mta9.fleet.test", sans=["mta9.fleet.test"], issuer=ca),
+        "rogue_client": issue("mta1.fleet.test", sans=["mta1.fleet.test"], issuer=rogue),
+    }
+    paths = {}
+    for name, c in certs.items():
+        paths[name] = str(d / f"{name}.pem")
+        paths[name + "_key"] = str(d / f"{name}.key")
+        with open(paths[name], "w") as f:
+            f.write(c.pem())
+        with open(paths[name + "_key"], "w") as f:
+            f.write(c.key_pem())
+    return paths

@@ -72,30 +72,6 @@ def test_changed_tlsa_is_seen_once_its_ttl_has_passed(cli, lab, start):
     assert tlsa() == new
 
 
-@pytest.fixture(scope="module")
-def pki(tmp_path_factory):
-    """A CA for the service, server and client certificates, and a rogue CA."""
-    d = tmp_path_factory.mktemp("pki")
-    ca = issue("danegate test CA", ca=True, days=30)
-    rogue = issue("rogue CA", ca=True, days=30)
-    certs = {
-        "ca": ca,
-        "server": issue("localhost", sans=["localhost"], issuer=ca),
-        "mta1": issue("mta1.fleet.test", sans=["mta1.fleet.test"], issuer=ca),
-        "mta9": issue("mta9.fleet.test", sans=["mta9.fleet.test"], issuer=ca),
-        "rogue_client": issue("mta1.fleet.test", sans=["mta1.fleet.test"], issuer=rogue),
-    }
-    paths = {}
-    for name, c in certs.items():
-        paths[name] = str(d / f"{name}.pem")
-        paths[name + "_key"] = str(d / f"{name}.key")
-        with open(paths[name], "w") as f:
-            f.write(c.pem())
-        with open(paths[name + "_key"], "w") as f:
-            f.write(c.key_pem())
-    return paths
-
-
 def test_mutual_tls_refuses_all_but_allowed_clients(cli, lab, start, pki):
     d = start(*lab.resolver_args(), f"--tls-cert={pki['server']}",
               f"--tls-key={pki['server_key']}", f"--client-ca={pki['ca']}",

@@ -93,7 +93,9 @@ class CertSet:
         self.root = issue("danegate lab root CA", ca=True, days=365)
         self.inter = issue("danegate lab intermediate CA", ca=True, issuer=self.root, days=365)
         self.ta_leaf = issue("mx-ta.dane.test", sans=["mx-ta.dane.test", "mx-ta-notsent.dane.test",
-                                                      "mx-ta-key.dane.test"], issuer=self.inter)
+                                                      "mx-ta-key.dane.test",
+                                                      "mx-ta-full.dane.test"],
+                             issuer=self.inter)
         self.ta_wrong = issue("wrong.example", sans=["wrong.example"], issuer=self.inter)
         # Chains as a server would send them, leaf first.
         self.chains = {

@@ -105,7 +105,9 @@ TEST_F(LookupTest, AnswersTable) {
       {"transport dane.example", Status::kNotFound, "NOTFOUND ", ""},
       {"transport bogus.example", Status::kNotFound, "NOTFOUND ", ""},
       {"transport down.example", Status::kTemp, "TEMP danegate: validator_unavailable", ""},
-      {"transport user@nullmx.example", Status::kNotFound, "NOTFOUND ", ""},
+      {"transport user@nullmx.example", Status::kOk, "OK error:5.1.10 danegate: null_mx",
+       "null_mx"},
+      {"transport *", Status::kNotFound, "NOTFOUND ", ""},
       {"transport .example", Status::kNotFound, "NOTFOUND ", ""},
       {"nospace", Status::kPerm, "PERM danegate: malformed request", "invalid_argument"},
       {"", Status::kPerm, "PERM danegate: malformed request", "invalid_argument"},
@@ -125,13 +127,15 @@ TEST_F(LookupTest, AnswersTable) {
   EXPECT_EQ(stored_, "-----BEGIN CERTIFICATE-----\nMAMCAQE=\n-----END CERTIFICATE-----\n");
 }
 
-TEST_F(LookupTest, AddressesAndParentsAreNotAsked) {
-  lookup_.Answer("transport user@dane.example");
+TEST_F(LookupTest, OnlyMailDomainsAreAsked) {
+  lookup_.Answer("transport *");
   lookup_.Answer("transport .dane.example");
+  lookup_.Answer("transport user@[192.0.2.1]");
   lookup_.Answer("tls_policy [mx.dane.example]:25");
   EXPECT_TRUE(asked_.empty());
   lookup_.Answer("transport Dane.Example.");
-  EXPECT_EQ(asked_, std::vector<std::string>{"dane.example"});
+  lookup_.Answer("transport user@Dane.Example");
+  EXPECT_EQ(asked_, (std::vector<std::string>{"dane.example", "dane.example"}));
 }
 
 TEST_F(LookupTest, UnwritableTrustAnchorIsTemp) {

@@ -169,7 +169,10 @@ TEST(KeyTest, Table) {
   };
   const Row rows[] = {
       {"Example.COM", KeyUse::kAsk, KeyUse::kAsk, "example.com"},
-      {"user@example.com", KeyUse::kPerm, KeyUse::kNotFound, ""},
+      {"user@Example.com", KeyUse::kPerm, KeyUse::kAsk, "example.com"},
+      {"a@b@example.com", KeyUse::kPerm, KeyUse::kAsk, "example.com"},
+      {"user@[192.0.2.1]", KeyUse::kPerm, KeyUse::kNotFound, ""},
+      {"user@", KeyUse::kPerm, KeyUse::kNotFound, ""},
       {".example.com", KeyUse::kPerm, KeyUse::kNotFound, ""},
       {"[192.0.2.1]:25", KeyUse::kPerm, KeyUse::kNotFound, ""},
       {"[mx.example.com]", KeyUse::kPerm, KeyUse::kNotFound, ""},
@@ -185,8 +188,11 @@ TEST(KeyTest, Table) {
     ParsedKey transport = ParseTransportKey(row.key);
     EXPECT_EQ(policy.use, row.policy) << row.key;
     EXPECT_EQ(transport.use, row.transport) << row.key;
+    if (row.transport == KeyUse::kAsk) {
+      EXPECT_EQ(transport.domain, row.domain) << row.key;
+    }
     if (row.policy == KeyUse::kAsk) {
-      EXPECT_EQ(policy.domain, row.domain);
+      EXPECT_EQ(policy.domain, row.domain) << row.key;
     } else {
       EXPECT_FALSE(policy.error.empty()) << row.key;
     }

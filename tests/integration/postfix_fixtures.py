@@ -1,0 +1,205 @@
+"""The sending Postfix 3.7 for the danegate-postfix tests, in the mail
+namespace of mail_fixtures: Debian's Postfix unpacked into a private prefix
+(scripts/install-test-postfix.sh), configured with the shipped main.cf
+snippet from plugin/postfix, asking a real danegate-postfix that asks the
+namespace's danegated."""
+import json
+import os
+import pwd
+import re
+import subprocess
+
+from dnslab import Daemon
+from mail_fixtures import ROOT, MailNamespace, wait_for_line
+
+POSTFIX_PREFIX = os.environ.get("DANEGATE_POSTFIX_PREFIX", "/opt/danegate-test/postfix")
+POSTFIX_LIBS = os.path.join(POSTFIX_PREFIX, "usr/lib/postfix")
+
+MASTER_CF = """\
+pickup    unix  n       -       n       60      1       pickup
+cleanup   unix  n       -       n       -       0       cleanup
+qmgr      unix  n       -       n       300     1       qmgr
+tlsmgr    unix  -       -       n       1000?   1       tlsmgr
+rewrite   unix  -       -       n       -       -       trivial-rewrite
+bounce    unix  -       -       n       -       0       bounce
+defer     unix  -       -       n       -       0       bounce
+trace     unix  -       -       n       -       0       bounce
+verify    unix  -       -       n       -       1       verify
+flush     unix  n       -       n       1000?   0       flush
+proxymap  unix  -       -       n       -       -       proxymap
+smtp      unix  -       -       n       -       -       smtp
+relay     unix  -       -       n       -       -       smtp
+showq     unix  n       -       n       -       -       showq
+error     unix  -       -       n       -       -       error
+retry     unix  -       -       n       -       -       error
+discard   unix  -       -       n       -       -       discard
+local     unix  -       n       n       -       -       local
+anvil     unix  -       -       n       -       1       anvil
+scache    unix  -       -       n       -       1       scache
+postlog   unix-dgram n  -       n       -       1       postlogd
+"""
+
+
+def postfix_installed():
+    return os.access(os.path.join(POSTFIX_PREFIX, "usr/sbin/postfix"), os.X_OK)
+
+
+class Adapter:
+    """A danegate-postfix in the namespace."""
+
+    def __init__(self, env, binary, listen, server="127.0.0.1:50051", extra=()):
+        argv = [*env.prefix, binary, f"--listen={listen}", f"--server={server}",
+                f"--ta-dir={os.path.join(env.dir, 'ta')}", *extra]
+        self.daemon = Daemon("danegate-postfix", argv,
+                             os.path.join(env.dir, "danegate-postfix.log"))
+        self.daemon.wait_for([r'"msg":"listening"'])
+        self.address = json.loads(
+            self.daemon.search(r'\{.*"msg":"listening".*\}').group(0))["address"]
+
+    def lookups(self):
+        """The adapter's lookup log lines, parsed."""
+        with self.daemon.cond:
+            lines = list(self.daemon.lines)
+        return [json.loads(l) for l in lines if '"msg":"lookup"' in l]
+
+    def stop(self):
+        self.daemon.stop()
+
+
+class PostfixEnv(MailNamespace):
+    def __init__(self, danegated_bin, adapter_bin):
+        super().__init__(danegated_bin, "postfix")
+        self.adapter_bin = adapter_bin
+        self.adapter_port = 0
+
+    # --- set-up ------------------------------------------------------------
+    def _start_sender(self):
+        self.start_adapter()
+        self.conf = os.path.join(self.dir, "postfix")
+        self.maillog = os.path.join(self.dir, "maillog")
+        os.makedirs(self.conf)
+        snippet = open(os.path.join(ROOT, "plugin", "postfix", "main.cf.example")).read()
+        snippet = snippet.replace("127.0.0.1:10027", self.adapter.address)
+        with open(os.path.join(self.conf, "main.cf"), "w") as f:
+            f.write(f"""compatibility_level = 3.6
+queue_directory = {self.dir}/queue
+data_directory = {self.dir}/data
+command_directory = {POSTFIX_PREFIX}/usr/sbin
+daemon_directory = {POSTFIX_PREFIX}/usr/lib/postfix/sbin
+shlib_directory = {POSTFIX_LIBS}
+meta_directory = {POSTFIX_PREFIX}/etc/postfix
+sendmail_path = {POSTFIX_PREFIX}/usr/sbin/sendmail
+mail_owner = postfix
+setgid_group = postdrop
+maillog_file = {self.maillog}
+maillog_file_prefixes = {self.dir}
+myhostname = pfsender.test
+mydomain = sender.test
+myorigin = sender.test
+mydestination =
+inet_interfaces = 127.0.0.4
+inet_protocols = all
+alias_maps =
+alias_database =
+smtputf8_enable = no
+biff = no
+smtp_connect_timeout = 5s
+# The receivers are the only hosts: retry at once when a test flushes.
+minimal_backoff_time = 1s
+maximal_backoff_time = 2s
+queue_run_delay = 1s
+bounce_queue_lifetime = 0
+notify_classes =
+smtp_tls_loglevel = 1
+smtp_tls_CAfile =
+# --- plugin/postfix/main.cf.example, verbatim but for the adapter's port ---
+""" + snippet)
+        with open(os.path.join(self.conf, "master.cf"), "w") as f:
+            f.write(MASTER_CF)
+        os.makedirs(os.path.join(self.dir, "queue"))
+        os.makedirs(os.path.join(self.dir, "data"))
+        pw = pwd.getpwnam("postfix")
+        os.chown(os.path.join(self.dir, "data"), pw.pw_uid, pw.pw_gid)
+        # Postfix's own address, not a receiver's (else: "loops back to myself").
+        subprocess.run([*self.prefix, "ip", "addr", "add", "127.0.0.4/8", "dev", "lo"], check=True)
+        check = self.postfix("check")
+        assert check.returncode == 0, (check.stdout + check.stderr + (open(self.maillog).read() if os.path.exists(self.maillog) else ""))
+        self.master = Daemon("postfix", [*self.prefix, *self._env_argv(),
+                                         os.path.join(POSTFIX_PREFIX, "usr/sbin/postfix"),
+                                         "-c", self.conf, "start-fg"],
+                             os.path.join(self.dir, "postfix-master.out"))
+        self.daemons.append(self.master)
+        wait_for_line(self.maillog, r"daemon started")
+
+    def _env_argv(self):
+        return ["env", f"MAIL_CONFIG={self.conf}"]
+
+    def start_adapter(self, **kwargs):
+        """Starts danegate-postfix, on the same port as the last one."""
+        adapter = Adapter(self, self.adapter_bin, f"127.0.0.1:{self.adapter_port}", **kwargs)
+        self.adapter_port = int(adapter.address.rsplit(":", 1)[1])
+        self.daemons.append(adapter)
+        self.adapter = adapter
+        return adapter
+
+    def stop_adapter(self):
+        self.adapter.stop()
+        self.daemons.remove(self.adapter)
+
+    def postfix(self, *args, stdin=None, timeout=60):
+        """Runs a Postfix command (postfix, postqueue, ...) of the prefix."""
+        command = args[0] if args[0].startswith("post") and args[0] != "postfix" else "postfix"
+        rest = args[1:] if command != "postfix" else args
+        return subprocess.run([*self.prefix, *self._env_argv(),
+                               os.path.join(POSTFIX_PREFIX, "usr/sbin", command), "-c", self.conf,
+                               *rest], input=stdin, capture_output=True, text=True,
+                              timeout=timeout)
+
+    # --- mail ------------------------------------------------------------
+    def submit(self, *recipients):
+        """Queues a message; returns (queue id, marker). Delivery starts at
+        once (the queue manager picks it up)."""
+        marker = self.next_marker()
+        body = (f"From: {marker}@sender.test\nSubject: {marker}\n"
+                f"Message-ID: <{marker}@sender.test>\nX-Marker: {marker}\n\n{marker}\n")
+        out = subprocess.run([*self.prefix, *self._env_argv(),
+                              os.path.join(POSTFIX_PREFIX, "usr/sbin/sendmail"), "-C", self.conf,
+                              "-f", f"{marker}@sender.test", "--", *recipients],
+                             input=body, capture_output=True, text=True, timeout=60)
+        assert out.returncode == 0, out.stderr
+        line = wait_for_line(self.maillog, re.escape(f"message-id=<{marker}@sender.test>"))
+        return re.search(r"\]: ([0-9A-F]+): message-id", line).group(1), marker
+
+    def wait_outcome(self, queue_id, status=None):
+        """Waits for the first delivery outcome of `queue_id` (with
+        status=`status`, if given) and returns its log line; a sent message
+        is also waited for at the receiver."""
+        pattern = re.escape(f" {queue_id}: to=<") + ".*" + (f"status={status}" if status
+                                                            else "status=")
+        line = wait_for_line(self.maillog, pattern, timeout=30)
+        self._wait_stored(line)
+        return line
+
+    def _wait_stored(self, status_line):
+        """After "status=sent (250 OK id=ID)", waits until the receiving
+        Exim has stored message ID."""
+        m = re.search(r"status=sent \(250 OK id=(\S+?)\)", status_line)
+        if m:
+            for receiver in self.receivers.values():
+                if m.group(1) in receiver.log():
+                    wait_for_line(receiver.mainlog, re.escape(m.group(1)) + " Completed")
+
+    def flush(self, queue_id):
+        """Asks for one more delivery attempt of `queue_id` now."""
+        out = self.postfix("postqueue", "-i", queue_id)
+        assert out.returncode == 0, out.stderr
+
+    def queued(self, queue_id):
+        return queue_id in self.postfix("postqueue", "-p").stdout
+
+    def maillog_text(self):
+        with open(self.maillog, errors="replace") as f:
+            return f.read()
+
+    def log_for(self, queue_id):
+        return "".join(l for l in self.maillog_text().splitlines(True) if queue_id in l)

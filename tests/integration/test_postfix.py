@@ -1,0 +1,137 @@
+"""Real Postfix 3.7 enforces danegated's verdicts through danegate-postfix:
+DNS from the DNSSEC lab, real TLS to a real receiving Exim, all inside a
+network namespace of this test's own. Postfix's own DNS lookups go to the
+lab's validating resolver too, so the DNSSEC-failure cases use domains whose
+MX and address records are fine and only the TLSA records are not."""
+import os
+
+import pytest
+
+from postfix_fixtures import PostfixEnv, postfix_installed
+
+pytestmark = [
+    pytest.mark.skipif(not postfix_installed(),
+                       reason="no Postfix in the test prefix (scripts/install-test-postfix.sh)"),
+]
+
+
+@pytest.fixture(scope="module")
+def env(danegated_bin):
+    adapter = os.environ.get("DANEGATE_POSTFIX_BIN") or os.path.join(
+        os.path.dirname(os.path.dirname(danegated_bin)), "plugin", "danegate-postfix")
+    e = PostfixEnv(os.path.abspath(danegated_bin), os.path.abspath(adapter)).start()
+    yield e
+    e.stop()
+
+
+def sent_verified(env, domain, mx):
+    qid, marker = env.submit(f"user@{domain}")
+    line = env.wait_outcome(qid)
+    log = env.log_for(qid)
+    assert "status=sent" in line, log
+    assert f"Verified TLS connection established to {mx}" in env.maillog_text(), log
+    assert env.received(domain, marker)
+
+
+def deferred(env, domain):
+    """Submits to `domain`, asserts it is deferred and kept; returns the
+    status line and the queue id."""
+    qid, marker = env.submit(f"user@{domain}")
+    line = env.wait_outcome(qid)
+    assert "status=deferred" in line, env.log_for(qid)
+    assert env.queued(qid)
+    assert not env.received(domain, marker)
+    return line, qid, marker
+
+
+@pytest.mark.parametrize("domain,mx", [
+    ("d-311.dane.test", "mx-311.dane.test"),   # fingerprint match= SPKI digest
+    ("d-301.dane.test", "mx-301.dane.test"),   # fingerprint match= certificate digest
+    ("d-ta-full.dane.test", "mx-ta-full.dane.test"),  # secure tafile=, chain sent
+    ("d-ta-key.dane.test", "mx-ta-key.dane.test"),    # secure tafile= key, TA not sent
+    ("d-bogus-second.dane.test", "mx-311.dane.test"),  # first MX bogus, second DANE
+])
+def test_dane_match_is_sent_verified(env, domain, mx):
+    sent_verified(env, domain, mx)
+
+
+def test_mismatch_is_deferred_and_stays_queued(env):
+    line, _, _ = deferred(env, "d-mismatch.dane.test")
+    assert "dsn=4.7.5" in line and "Server certificate not verified" in line
+
+
+def test_digest_only_dane_ta_is_deferred_with_the_reason(env):
+    deferred(env, "d-ta.dane.test")
+    assert any(l["request"] == "tls_policy d-ta.dane.test"
+               and l["reply"].startswith("TEMP danegate: tlsa_not_expressible")
+               for l in env.adapter.lookups())
+
+
+def test_all_unusable_without_starttls_is_deferred(env):
+    line, _, _ = deferred(env, "d-unusable-notls.dane.test")
+    assert "TLS is required, but was not offered" in line
+
+
+def test_all_unusable_is_sent_over_unauthenticated_tls(env):
+    qid, marker = env.submit("user@d-unusable.dane.test")
+    assert "status=sent" in env.wait_outcome(qid), env.log_for(qid)
+    assert "Untrusted TLS connection established to mx-unusable.dane.test" in env.maillog_text()
+    assert env.received("d-unusable.dane.test", marker)
+
+
+def test_insecure_domain_is_sent(env):
+    qid, marker = env.submit("user@insec.dane.test")
+    assert "status=sent" in env.wait_outcome(qid), env.log_for(qid)
+    assert env.received("insec.dane.test", marker)
+
+
+@pytest.mark.parametrize("domain,reason", [
+    ("d-tlsabogus.dane.test", "dnssec_bogus"),     # TLSA owner CNAME into a bogus zone
+    ("d-tlsaservfail.dane.test", "dns_failure"),   # TLSA lookup fails
+])
+def test_tlsa_failure_is_deferred_with_the_reason(env, domain, reason):
+    line, _, _ = deferred(env, domain)
+    assert f"danegate: {reason}" in line or any(
+        l["request"] == f"tls_policy {domain}" and l["reason"] == reason
+        for l in env.adapter.lookups()), line
+
+
+def test_bogus_mx_is_deferred(env):
+    deferred(env, "expired.dane.test")
+
+
+@pytest.mark.parametrize("domain,dsn,reason", [
+    ("d-nullmx.dane.test", "5.1.10", "null_mx"),
+    ("nonexistent.dane.test", "5.1.2", "domain_not_found"),
+])
+def test_rejected_domain_bounces_with_the_reason(env, domain, dsn, reason):
+    qid, _ = env.submit(f"user@{domain}")
+    line = env.wait_outcome(qid)
+    assert "status=bounced" in line and f"dsn={dsn}" in line, env.log_for(qid)
+    assert f"danegate: {reason}" in line
+    assert not env.queued(qid)
+
+
+def test_adapter_down_defers_then_sends_after_recovery(env):
+    env.stop_adapter()
+    try:
+        # The transport table is asked first: Postfix cannot route the mail.
+        line, qid, marker = deferred(env, "d-311.dane.test")
+        assert "dsn=4.3.0" in line and "address resolver failure" in line, line
+    finally:
+        env.start_adapter()
+    env.flush(qid)
+    env.wait_outcome(qid, status="sent")
+    assert env.received("d-311.dane.test", marker)
+
+
+def test_validator_down_defers_then_sends_after_recovery(env):
+    env.stop_danegated()
+    try:
+        line, qid, marker = deferred(env, "d-301.dane.test")
+        assert any(l["reason"] == "validator_unavailable" for l in env.adapter.lookups())
+    finally:
+        env.start_danegated()
+    env.flush(qid)
+    env.wait_outcome(qid, status="sent")
+    assert env.received("d-301.dane.test", marker)

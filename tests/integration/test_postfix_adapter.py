@@ -1,0 +1,205 @@
+"""danegate-postfix on its own: the socketmap protocol against hostile
+input, its limits, mutual TLS to danegated, usage errors and SIGTERM. The
+answers come from a real danegated on the DNSSEC lab."""
+import os
+import signal
+import socket
+import subprocess
+
+import pytest
+
+from dnslab import Daemon
+from service_fixtures import Danegated
+
+
+@pytest.fixture(scope="session")
+def adapter_bin(danegated_bin):
+    path = os.environ.get("DANEGATE_POSTFIX_BIN") or os.path.join(
+        os.path.dirname(os.path.dirname(danegated_bin)), "plugin", "danegate-postfix")
+    assert os.access(path, os.X_OK), path
+    return path
+
+
+@pytest.fixture
+def start_adapter(adapter_bin, tmp_path):
+    started = []
+
+    def _start(server, *extra, listen=None):
+        n = len(started)
+        listen = listen or f"unix:{tmp_path}/socketmap{n}.sock"
+        d = Daemon("danegate-postfix", [adapter_bin, f"--listen={listen}", f"--server={server}",
+                                        f"--ta-dir={tmp_path}/ta{n}", *extra],
+                   str(tmp_path / f"adapter{n}.log"))
+        d.wait_for([r'"msg":"listening"'])
+        d.path = listen[len("unix:"):]
+        started.append(d)
+        return d
+    yield _start
+    for d in started:
+        d.stop()
+
+
+class Client:
+    """One socketmap connection, as Postfix's smtp(8) keeps it."""
+
+    def __init__(self, path):
+        self.sock = socket.socket(socket.AF_UNIX)
+        self.sock.settimeout(20)
+        self.sock.connect(path)
+
+    def send(self, raw):
+        self.sock.sendall(raw)
+
+    def ask(self, request):
+        data = request.encode()
+        self.send(str(len(data)).encode() + b":" + data + b",")
+        return self.reply()
+
+    def reply(self):
+        buf = b""
+        while True:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                return None  # closed
+            buf += chunk
+            length, _, rest = buf.partition(b":")
+            if len(rest) >= int(length) + 1:
+                assert rest[int(length):int(length) + 1] == b","
+                return rest[:int(length)].decode()
+
+    def closed(self):
+        """True once the server has closed the connection."""
+        try:
+            return self.sock.recv(1) == b""
+        except ConnectionResetError:
+            return True
+
+    def close(self):
+        self.sock.close()
+
+
+def test_answers_over_a_unix_socket_on_one_connection(service, start_adapter):
+    a = start_adapter(service.address)
+    c = Client(a.path)
+    assert c.ask("tls_policy d-311.dane.test").startswith("OK fingerprint match=")
+    assert c.ask("tls_policy insec.dane.test") == "OK may"
+    assert c.ask("transport user@d-nullmx.dane.test").startswith("OK error:5.1.10 danegate:")
+    assert c.ask("transport user@d-311.dane.test") == "NOTFOUND "
+    assert c.ask("nospace") .startswith("PERM danegate: malformed request")
+    assert c.ask("tls_policy bad..name").startswith("PERM danegate: key")
+    # The connection is still usable after error replies.
+    assert c.ask("tls_policy d-unusable.dane.test") == "OK encrypt"
+
+
+@pytest.mark.parametrize("raw", [
+    b"hello world\n",                # not a netstring
+    b"99999999999999999999:",        # a length beyond the limit, refused as it arrives
+    b"10001:",                       # one byte over Postfix's query limit
+    b"5:hello!",                     # no ',' after the payload
+    b":,",                           # no length
+    b"\x00\xff" * 100,               # binary garbage
+])
+def test_malformed_input_closes_only_that_connection(service, start_adapter, raw):
+    a = start_adapter(service.address)
+    good = Client(a.path)
+    assert good.ask("tls_policy d-311.dane.test").startswith("OK fingerprint")
+    bad = Client(a.path)
+    bad.send(raw)
+    assert bad.closed()
+    # Other connections, and new ones, are served as before.
+    assert good.ask("tls_policy d-301.dane.test").startswith("OK fingerprint")
+    assert Client(a.path).ask("tls_policy insec.dane.test") == "OK may"
+    assert a.proc.poll() is None
+
+
+def test_largest_query_is_read_and_answered(service, start_adapter):
+    a = start_adapter(service.address)
+    c = Client(a.path)
+    reply = c.ask("tls_policy " + "a" * (10000 - len("tls_policy ")))
+    assert reply.startswith("PERM danegate: key")
+    assert len(reply) < 1000
+
+
+def test_connections_beyond_the_limit_are_refused(service, start_adapter):
+    a = start_adapter(service.address, "--max-connections=2")
+    first, second = Client(a.path), Client(a.path)
+    assert first.ask("tls_policy d-311.dane.test").startswith("OK")
+    assert second.ask("tls_policy d-311.dane.test").startswith("OK")
+    third = Client(a.path)
+    assert third.closed()
+    first.close()
+    a.wait_for([r"connection refused, at --max-connections"])
+    # A slot is free again once a connection is closed.
+    second.ask("tls_policy insec.dane.test")  # the server has seen `first` go
+    assert Client(a.path).ask("tls_policy insec.dane.test") == "OK may"
+
+
+def test_mutual_tls_to_the_validator(danegated_bin, lab, pki, start_adapter, tmp_path):
+    d = Danegated(danegated_bin, str(tmp_path / "mtls"),
+                  [*lab.resolver_args(), f"--tls-cert={pki['server']}",
+                   f"--tls-key={pki['server_key']}", f"--client-ca={pki['ca']}",
+                   "--allow-client=mta1.fleet.test"])
+    try:
+        server = f"localhost:{d.port}"
+        allowed = start_adapter(server, f"--tls-ca={pki['ca']}", f"--tls-cert={pki['mta1']}",
+                                f"--tls-key={pki['mta1_key']}")
+        assert Client(allowed.path).ask("tls_policy d-311.dane.test").startswith(
+            "OK fingerprint")
+        other = start_adapter(server, f"--tls-ca={pki['ca']}", f"--tls-cert={pki['mta9']}",
+                              f"--tls-key={pki['mta9_key']}")
+        reply = Client(other.path).ask("tls_policy d-311.dane.test")
+        assert reply.startswith("TEMP danegate: validator_unavailable: PERMISSION_DENIED"), reply
+        plaintext = start_adapter(server, "--timeout=3s")
+        assert Client(plaintext.path).ask("tls_policy d-311.dane.test").startswith(
+            "TEMP danegate: validator_unavailable")
+    finally:
+        d.stop()
+
+
+@pytest.mark.parametrize("args,message", [
+    ([], "--listen is required"),
+    (["--listen=unix:/tmp/x.sock"], "--server is required"),
+    (["--listen=0.0.0.0:10027", "--server=127.0.0.1:1"], "only loopback"),
+    (["--listen=192.0.2.1:10027", "--server=127.0.0.1:1"], "only loopback"),
+    (["--listen=unix:/nonexistent/dir/s.sock", "--server=127.0.0.1:1"], "cannot bind"),
+    (["--listen=127.0.0.1:0", "--server=127.0.0.1:1", "--timeout=forever"], "--timeout"),
+    (["--listen=127.0.0.1:0", "--server=127.0.0.1:1", "--max-connections=0"],
+     "--max-connections"),
+    (["--listen=127.0.0.1:0", "--server=127.0.0.1:1", "--tls-ca=/nonexistent.pem"], "--tls-ca"),
+    (["--listen=127.0.0.1:0", "--server=127.0.0.1:1", "--ta-dir=/tmp/x",
+      "--postfix-chroot=/var/spool/postfix"], "inside --postfix-chroot"),
+    (["--bogus-flag"], "bogus-flag"),
+])
+def test_usage_errors_exit_64(adapter_bin, tmp_path, args, message):
+    ta_dir = [] if any(a.startswith("--ta-dir") for a in args) else [f"--ta-dir={tmp_path}"]
+    out = subprocess.run([adapter_bin, *args, *ta_dir], capture_output=True, text=True,
+                         timeout=30)
+    assert out.returncode == 64, out.stderr
+    assert message in out.stderr
+    assert "usage: danegate-postfix" in out.stderr
+
+
+def test_sigterm_exits_0_and_removes_the_socket(service, start_adapter):
+    a = start_adapter(service.address)
+    c = Client(a.path)
+    assert c.ask("tls_policy d-311.dane.test").startswith("OK")
+    a.proc.send_signal(signal.SIGTERM)
+    assert a.proc.wait(timeout=20) == 0
+    assert not os.path.exists(a.path)
+    assert c.closed()
+
+
+def test_trust_anchor_files_are_named_by_content(service, start_adapter, tmp_path):
+    a = start_adapter(service.address)
+    c = Client(a.path)
+    first = c.ask("tls_policy d-ta-key.dane.test")
+    assert first.startswith("OK secure tafile=") and "match=mx-ta-key.dane.test" in first
+    path = first.split("tafile=")[1].split()[0]
+    assert path.startswith(str(tmp_path / "ta0") + "/ta-") and path.endswith(".pem")
+    assert open(path).read().startswith("-----BEGIN PUBLIC KEY-----\n")
+    assert os.stat(path).st_mode & 0o777 == 0o644
+    # The same answer names the same file; a removed file is written again.
+    assert c.ask("tls_policy d-ta-key.dane.test") == first
+    os.unlink(path)
+    assert c.ask("tls_policy d-ta-key.dane.test") == first
+    assert os.path.exists(path)
