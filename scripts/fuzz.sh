@@ -8,7 +8,8 @@ seconds=${1:-20}
 cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDANEGATE_FUZZ=ON \
   -DCMAKE_C_COMPILER=clang-14 -DCMAKE_CXX_COMPILER=clang++-14 \
   -DCMAKE_CXX_FLAGS="-fsanitize=fuzzer-no-link,address,undefined" >/dev/null
-cmake --build build-fuzz --target tlsa_text_fuzz mail_name_fuzz der_chain_fuzz json_string_fuzz
+cmake --build build-fuzz --target tlsa_text_fuzz mail_name_fuzz der_chain_fuzz json_string_fuzz \
+  netstring_fuzz
 # Seed the chain fuzzer with real chains (a self-signed leaf; CA -> leaf),
 # framed as the target reads them: 2-byte big-endian length, then DER.
 seeds=build-fuzz/corpus/der_chain
@@ -27,7 +28,7 @@ open(sys.argv[2] + "/leaf2", "wb").write(frame * 2)
 PY
   rm -rf "$tmp"
 fi
-for target in tlsa_text mail_name der_chain json_string; do
+for target in tlsa_text mail_name der_chain json_string netstring; do
   mkdir -p "build-fuzz/corpus/$target"
   echo "fuzzing $target for ${seconds}s"
   "build-fuzz/tests/fuzz/${target}_fuzz" -max_total_time="$seconds" -max_len=8192 \
