@@ -1,11 +1,59 @@
 #include "service/common/flags.h"
 
 #include <algorithm>
+#include <cstring>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "service/common/file.h"
 
 namespace danegate::common {
+namespace {
+
+constexpr size_t kMaxFlagfileBytes = 64 * 1024;
+
+// Returns `args` with each --flagfile=FILE (or --flagfile FILE) replaced by
+// the lines of FILE. Flag files do not nest.
+absl::StatusOr<std::vector<std::string>> ExpandFlagfiles(const std::vector<std::string>& args) {
+  std::vector<std::string> out;
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == "--") {
+      out.insert(out.end(), args.begin() + static_cast<long>(i), args.end());
+      break;
+    }
+    std::string path;
+    if (absl::StartsWith(args[i], "--flagfile=")) {
+      path = args[i].substr(strlen("--flagfile="));
+    } else if (args[i] == "--flagfile" && i + 1 < args.size()) {
+      path = args[++i];
+    } else {
+      out.push_back(args[i]);
+      continue;
+    }
+    absl::StatusOr<std::string> text = ReadFileBounded(path, kMaxFlagfileBytes);
+    if (!text.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("--flagfile ", text.status().message()));
+    }
+    for (absl::string_view line : absl::StrSplit(*text, '\n')) {
+      line = absl::StripAsciiWhitespace(line);
+      if (line.empty() || line.front() == '#') continue;
+      if (absl::StartsWith(line, "--flagfile")) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("--flagfile ", path, ": flag files do not nest"));
+      }
+      out.emplace_back(line);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+FlagSet::FlagSet() {
+  String("flagfile", &flagfile_, "FILE", "more flags from FILE, one per line ('#' comments)");
+}
 
 void FlagSet::String(std::string name, std::string* target, std::string value_name,
                      std::string help) {
@@ -30,7 +78,11 @@ const FlagSet::Flag* FlagSet::Find(const std::string& name) const {
   return nullptr;
 }
 
-absl::StatusOr<std::vector<std::string>> FlagSet::Parse(const std::vector<std::string>& args) {
+absl::StatusOr<std::vector<std::string>> FlagSet::Parse(
+    const std::vector<std::string>& raw_args) {
+  absl::StatusOr<std::vector<std::string>> expanded = ExpandFlagfiles(raw_args);
+  if (!expanded.ok()) return expanded.status();
+  const std::vector<std::string>& args = *expanded;
   std::vector<std::string> positional;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& arg = args[i];

@@ -13,13 +13,18 @@ namespace danegate::common {
 
 class FlagSet {
  public:
+  // Every FlagSet knows --flagfile=FILE: more arguments from FILE, one per
+  // line (blank lines and lines starting with '#' skipped), in its place.
+  FlagSet();
+
   // Registers flags; `target` must outlive Parse. `value_name` shows in help.
   void String(std::string name, std::string* target, std::string value_name, std::string help);
   void Repeated(std::string name, std::vector<std::string>* target, std::string value_name,
                 std::string help);
   void Bool(std::string name, bool* target, std::string help);
 
-  // Parses `args`; returns the positional arguments. "--" ends the flags.
+  // Parses `args` (flag files expanded); returns the positional arguments.
+  // "--" ends the flags.
   // "-h"/"--help" set help_requested() and stop parsing.
   absl::StatusOr<std::vector<std::string>> Parse(const std::vector<std::string>& args);
 
@@ -39,6 +44,7 @@ class FlagSet {
 
   std::vector<Flag> flags_;
   bool help_requested_ = false;
+  std::string flagfile_;  // registered for --help; expanded before parsing
 };
 
 }  // namespace danegate::common

@@ -1,5 +1,7 @@
 #include "service/common/flags.h"
 
+#include <cstdio>
+
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -29,6 +31,47 @@ TEST(FlagSetTest, ParsesBothValueFormsRepeatsAndPositionals) {
   EXPECT_EQ(p.name, "a");
   EXPECT_THAT(p.many, ElementsAre("x", "y"));
   EXPECT_TRUE(p.on);
+}
+
+std::string WriteFile(const std::string& name, const std::string& text) {
+  const std::string path = ::testing::TempDir() + name;
+  FILE* f = fopen(path.c_str(), "w");
+  fputs(text.c_str(), f);
+  fclose(f);
+  return path;
+}
+
+TEST(FlagSetTest, FlagfileLinesTakeItsPlace) {
+  const std::string path =
+      WriteFile("flags_test.flags", "# tunables\n\n  --many=x  \n--name=from-file\n--on\n");
+  Parsed p;
+  auto got = p.flags.Parse({"--many=first", "--flagfile=" + path, "--name=later", "pos"});
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_THAT(*got, ElementsAre("pos"));
+  EXPECT_THAT(p.many, ElementsAre("first", "x"));
+  EXPECT_EQ(p.name, "later");  // the command line after the file wins
+  EXPECT_TRUE(p.on);
+  EXPECT_THAT(p.flags.Help(), HasSubstr("--flagfile=FILE"));
+}
+
+TEST(FlagSetTest, FlagfileErrors) {
+  const std::string nested = WriteFile("nested.flags", "--flagfile=/etc/hostname\n");
+  const std::string unknown = WriteFile("unknown.flags", "--nope=1\n");
+  struct Row {
+    std::string arg;
+    std::string want;
+  };
+  const Row rows[] = {
+      {"--flagfile=/nonexistent/x.flags", "--flagfile /nonexistent/x.flags"},
+      {"--flagfile=" + nested, "do not nest"},
+      {"--flagfile=" + unknown, "unknown option '--nope'"},
+  };
+  for (const Row& row : rows) {
+    Parsed p;
+    auto got = p.flags.Parse({row.arg});
+    ASSERT_FALSE(got.ok()) << row.arg;
+    EXPECT_THAT(std::string(got.status().message()), HasSubstr(row.want)) << row.arg;
+  }
 }
 
 TEST(FlagSetTest, DoubleDashEndsFlags) {
