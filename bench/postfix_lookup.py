@@ -10,13 +10,12 @@ adapter's share can be read off.
 """
 import argparse
 import json
+import multiprocessing
 import os
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -35,7 +34,7 @@ def netstring(text):
     return str(len(data)).encode() + b":" + data + b","
 
 
-def client(path, queries, out):
+def client(path, queries, out=None):
     s = socket.socket(socket.AF_UNIX)
     s.connect(path)
     requests = [netstring(f"tls_policy {DOMAINS[i % len(DOMAINS)]}") for i in range(queries)]
@@ -52,7 +51,9 @@ def client(path, queries, out):
         latencies.append(time.perf_counter() - start)
         assert rest.startswith(b"OK "), rest
     s.close()
-    out.extend(latencies)
+    if out is not None:
+        out.extend(latencies)
+    return latencies
 
 
 def percentiles(values):
@@ -70,28 +71,31 @@ def main():
     work = tempfile.mkdtemp(prefix="danegate-bench-postfix-")
     lab = dnslab.DnsLab(os.path.join(work, "lab")).start()
     daemons = []
+    adapter = None
     try:
         d = Danegated(os.path.join(BUILD, "service", "danegated"), os.path.join(work, "d"),
                       lab.resolver_args())
         daemons.append(d)
         path = os.path.join(work, "socketmap.sock")
-        adapter = dnslab.Daemon("danegate-postfix", [
+        # The adapter logs one line per lookup: to a file, as to journald,
+        # not through this process (which would compete with the clients).
+        log = open(os.path.join(work, "adapter.log"), "w")
+        adapter = subprocess.Popen([
             os.path.join(BUILD, "plugin", "danegate-postfix"), f"--listen=unix:{path}",
-            f"--server={d.address}", f"--ta-dir={work}/ta"], os.path.join(work, "adapter.log"))
-        daemons.append(adapter)
-        adapter.wait_for([r'"msg":"listening"'])
-        client(path, 2 * len(DOMAINS), [])  # warm danegated's cache and the channel
+            f"--server={d.address}", f"--ta-dir={work}/ta"], stdout=log, stderr=log)
+        while not os.path.exists(path):
+            if adapter.poll() is not None:
+                raise RuntimeError(open(os.path.join(work, "adapter.log")).read())
+            time.sleep(0.01)
+        client(path, 2 * len(DOMAINS))  # warm danegated's cache and the channel
         print("| clients (connections) | queries | socketmap p50 µs | p90 µs | p99 µs | "
               "gRPC alone p50 µs | p99 µs |")
         print("|---|---|---|---|---|---|---|")
         for n in [int(c) for c in args.clients.split(",")]:
-            latencies = []
-            threads = [threading.Thread(target=client, args=(path, args.queries, latencies))
-                       for _ in range(n)]
-            for t in threads:
-                t.start()
-            for t in threads:
-                t.join()
+            # One process per client, like Postfix's smtp processes.
+            with multiprocessing.Pool(n) as pool:
+                latencies = [x for part in pool.starmap(client, [(path, args.queries)] * n)
+                             for x in part]
             rpc = json.loads(subprocess.run(
                 [os.path.join(BUILD, "bench", "danegate-loadgen"), f"--target={d.address}",
                  "--rpc=policy", "--duration=3s", f"--inflight={n}", "--connections=1",
@@ -101,6 +105,9 @@ def main():
             print(f"| {n} | {len(latencies)} | {p50:.0f} | {p90:.0f} | {p99:.0f} | "
                   f"{rpc['p50_us']:.0f} | {rpc['p99_us']:.0f} |")
     finally:
+        if adapter is not None:
+            adapter.terminate()
+            adapter.wait()
         for daemon in reversed(daemons):
             daemon.stop()
         lab.stop()

@@ -2,7 +2,7 @@
 # Runs every benchmark against the current build and prints the figures:
 # in-process baselines, the service under load (ratios to the empty-RPC
 # ceiling of the same run), cold path, coalescing, cache memory, and the
-# Exim plugin's cost per delivery.
+# Exim plugin's cost per delivery, the Postfix lookup latency.
 set -eu
 cd "$(dirname "$0")/.."
 [ -x build/bench/danegate-loadgen ] || scripts/build.sh
@@ -14,3 +14,6 @@ echo "== danegated under load (bench/service_bench.py)"
 echo
 echo "== Exim plugin overhead (bench/exim_plugin.py)"
 /usr/bin/python3 bench/exim_plugin.py
+echo
+echo "== Postfix lookup latency through danegate-postfix (bench/postfix_lookup.py)"
+/usr/bin/python3 bench/postfix_lookup.py
