@@ -120,6 +120,9 @@ absl::StatusOr<ParsedFlags> ParseServerFlags(const std::vector<std::string>& arg
              "read and forged on the network)");
   flags.String("metrics-listen", &c.metrics_listen, "ADDR:PORT",
                "serve Prometheus metrics at http://ADDR:PORT/metrics (default off)");
+  flags.String("health-listen", &c.health_listen, "ADDR:PORT",
+               "also serve grpc.health.v1.Health alone, in plaintext, here: for probes that "
+               "cannot do TLS, e.g. Kubernetes gRPC probes (default off)");
   flags.String("audit-log", &c.audit_log, "FILE",
                "one JSON line per decision: a file, '-' for stdout (default), '' for none");
   dns::AddResolverFlags(flags, resolver);
@@ -151,6 +154,11 @@ absl::StatusOr<ParsedFlags> ParseServerFlags(const std::vector<std::string>& arg
   if (absl::Status s = CheckListenAddress("--listen", c.listen); !s.ok()) return s;
   if (!c.metrics_listen.empty()) {
     if (absl::Status s = CheckListenAddress("--metrics-listen", c.metrics_listen); !s.ok()) {
+      return s;
+    }
+  }
+  if (!c.health_listen.empty()) {
+    if (absl::Status s = CheckListenAddress("--health-listen", c.health_listen); !s.ok()) {
       return s;
     }
   }

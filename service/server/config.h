@@ -26,6 +26,7 @@ struct ServerConfig {
   std::vector<std::string> allow_clients;
   bool unsafe_plaintext_on_network = false;
   std::string metrics_listen;  // empty: no metrics endpoint
+  std::string health_listen;   // empty: health only on --listen
   std::string audit_log = "-";
   dns::ResolverConfig resolver;
   dns::CacheLimits cache;

@@ -45,10 +45,10 @@ void HealthMonitor::Run() {
     const bool ok = Check();
     if (serving != ok) {
       serving = ok;
+      set_serving_(ok);  // before the log line, which announces a state in effect
       common::Log(ok ? "info" : "warning", ok ? "serving" : "not serving",
                   {{"probe", probe_name_},
                    {"why", ok ? "resolver self-check passed" : "resolver self-check failed"}});
-      set_serving_(ok);
     }
   } while (!stop_.WaitForNotificationWithTimeout(interval_));
 }

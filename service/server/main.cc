@@ -75,6 +75,26 @@ int Serve(const ServerConfig& config, sigset_t& stop_signals) {
   grpc::HealthCheckServiceInterface* health = server->GetHealthCheckService();
   health->SetServingStatus(false);
 
+  // A plaintext server with the health service alone (every server built
+  // here gets the default one), for probes that cannot speak TLS.
+  std::unique_ptr<grpc::Server> health_server;
+  int health_port = 0;
+  if (!config.health_listen.empty()) {
+    grpc::ServerBuilder health_builder;
+    health_builder.AddListeningPort(config.health_listen, grpc::InsecureServerCredentials(),
+                                    &health_port);
+    health_server = health_builder.BuildAndStart();
+    if (health_server == nullptr || health_port == 0) {
+      server->Shutdown();
+      return Fail(kExitUnavailable, absl::StrCat("cannot listen on ", config.health_listen));
+    }
+    health_server->GetHealthCheckService()->SetServingStatus(false);
+  }
+  auto set_serving = [&](bool serving) {
+    health->SetServingStatus(serving);
+    if (health_server) health_server->GetHealthCheckService()->SetServingStatus(serving);
+  };
+
   std::unique_ptr<MetricsHttpServer> metrics_http;
   if (!config.metrics_listen.empty()) {
     absl::StatusOr<std::unique_ptr<MetricsHttpServer>> started = MetricsHttpServer::Start(
@@ -91,7 +111,7 @@ int Serve(const ServerConfig& config, sigset_t& stop_signals) {
       **getdns, (*getdns)->trust_anchor_owner(), config.health_interval,
       config.resolver.timeout + absl::Seconds(1), [&](bool serving) {
         metrics.SetServing(serving);
-        health->SetServingStatus(serving);
+        set_serving(serving);
       });
 
   common::Log("info", "listening",
@@ -100,18 +120,23 @@ int Serve(const ServerConfig& config, sigset_t& stop_signals) {
                {"tls", config.tls_cert_pem.empty() ? "off"
                        : config.client_ca_pem.empty() ? "server"
                                                       : "mutual"},
-               {"metrics_port", metrics_http ? std::to_string(metrics_http->port()) : ""}});
+               {"metrics_port", metrics_http ? std::to_string(metrics_http->port()) : ""},
+               {"health_port", health_server ? std::to_string(health_port) : ""}});
 
   int signal_number = 0;
   sigwait(&stop_signals, &signal_number);
   common::Log("info", "stopping", {{"signal", std::to_string(signal_number)},
                                    {"grace_period", absl::FormatDuration(config.grace_period)}});
   monitor.reset();
-  health->SetServingStatus(false);
+  set_serving(false);
   metrics.SetServing(false);
   // Stops accepting; RPCs in flight get the grace period to finish.
   server->Shutdown(absl::ToChronoTime(absl::Now() + config.grace_period));
   server->Wait();
+  if (health_server) {
+    health_server->Shutdown(absl::ToChronoTime(absl::Now()));
+    health_server->Wait();
+  }
   common::Log("info", "stopped");
   return 0;
 }

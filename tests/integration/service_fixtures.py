@@ -28,6 +28,7 @@ class Danegated:
         listening = json.loads(self.daemon.search(r'\{.*"msg":"listening".*\}').group(0))
         self.port = int(listening["port"])
         self.metrics_port = int(listening["metrics_port"])
+        self.health_port = int(listening["health_port"] or 0)
         if wait_serving:
             self.daemon.wait_for([r'"msg":"serving"'])
 

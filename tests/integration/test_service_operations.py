@@ -3,6 +3,7 @@ coalescing (counted at the lab's resolver), TTL expiry, mutual TLS, the
 upstream resolver going away and coming back, SIGTERM with RPCs in flight,
 and configurations refused at start."""
 import os
+import signal
 import subprocess
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -10,7 +11,6 @@ from concurrent.futures import ThreadPoolExecutor
 import grpc
 import pytest
 
-from certs import issue
 from scenarios import TTL_TEST_SECONDS
 from service_fixtures import Danegated
 
@@ -179,3 +179,22 @@ def test_client_deadline_is_honoured(cli, lab, start):
     out = cli.run("policy", f"--server={d.address}", "--timeout=500ms", "d-311.dane.test")
     assert out.returncode == 75
     assert "DEADLINE_EXCEEDED" in out.stderr
+
+
+def test_health_port_serves_health_alone_in_plaintext(stubs, lab, start, pki):
+    """--health-listen: what a Kubernetes gRPC probe (no TLS) can ask, while
+    the Validator stays behind mutual TLS."""
+    d = start(*lab.resolver_args(), f"--tls-cert={pki['server']}",
+              f"--tls-key={pki['server_key']}", f"--client-ca={pki['ca']}",
+              "--health-listen=127.0.0.1:0")
+    assert d.health_port not in (0, d.port)
+    with grpc.insecure_channel(f"127.0.0.1:{d.health_port}") as channel:
+        health = stubs.health_rpc.HealthStub(channel)
+        reply = health.Check(stubs.health_pb.HealthCheckRequest(), timeout=10)
+        assert reply.status == stubs.health_pb.HealthCheckResponse.SERVING
+        with pytest.raises(grpc.RpcError) as e:
+            stubs.rpc.ValidatorStub(channel).ResolvePolicy(
+                stubs.pb.ResolvePolicyRequest(domain="d-311.dane.test"), timeout=10)
+        assert e.value.code() == grpc.StatusCode.UNIMPLEMENTED
+        d.daemon.proc.send_signal(signal.SIGTERM)
+        assert d.daemon.proc.wait(timeout=30) == 0
