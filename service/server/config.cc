@@ -122,7 +122,8 @@ absl::StatusOr<ParsedFlags> ParseServerFlags(const std::vector<std::string>& arg
                "serve Prometheus metrics at http://ADDR:PORT/metrics (default off)");
   flags.String("health-listen", &c.health_listen, "ADDR:PORT",
                "also serve grpc.health.v1.Health alone, in plaintext, here: for probes that "
-               "cannot do TLS, e.g. Kubernetes gRPC probes (default off)");
+               "cannot do TLS, e.g. Kubernetes gRPC probes; service \"\" is readiness, "
+               "\"liveness\" is SERVING while the process runs (default off)");
   flags.String("audit-log", &c.audit_log, "FILE",
                "one JSON line per decision: a file, '-' for stdout (default), '' for none");
   dns::AddResolverFlags(flags, resolver);

@@ -37,6 +37,7 @@ namespace {
 constexpr int kExitUsage = 64;
 constexpr int kExitUnavailable = 69;
 constexpr int kExitInternal = 70;
+constexpr char kLivenessService[] = "liveness";
 
 int Fail(int status, const std::string& message) {
   common::Log("error", message);
@@ -88,12 +89,17 @@ int Serve(const ServerConfig& config, sigset_t& stop_signals) {
       server->Shutdown();
       return Fail(kExitUnavailable, absl::StrCat("cannot listen on ", config.health_listen));
     }
-    health_server->GetHealthCheckService()->SetServingStatus(false);
   }
+  // "" follows the resolver self-check (readiness); "liveness" is SERVING
+  // while this process answers RPCs, so a DNS outage is no reason to restart.
   auto set_serving = [&](bool serving) {
     health->SetServingStatus(serving);
-    if (health_server) health_server->GetHealthCheckService()->SetServingStatus(serving);
+    if (health_server) {
+      health_server->GetHealthCheckService()->SetServingStatus(serving);
+      health_server->GetHealthCheckService()->SetServingStatus(kLivenessService, true);
+    }
   };
+  set_serving(false);
 
   std::unique_ptr<MetricsHttpServer> metrics_http;
   if (!config.metrics_listen.empty()) {

@@ -190,8 +190,10 @@ def test_health_port_serves_health_alone_in_plaintext(stubs, lab, start, pki):
     assert d.health_port not in (0, d.port)
     with grpc.insecure_channel(f"127.0.0.1:{d.health_port}") as channel:
         health = stubs.health_rpc.HealthStub(channel)
-        reply = health.Check(stubs.health_pb.HealthCheckRequest(), timeout=10)
-        assert reply.status == stubs.health_pb.HealthCheckResponse.SERVING
+        serving = stubs.health_pb.HealthCheckResponse.SERVING
+        assert health.Check(stubs.health_pb.HealthCheckRequest(), timeout=10).status == serving
+        assert health.Check(stubs.health_pb.HealthCheckRequest(service="liveness"),
+                            timeout=10).status == serving
         with pytest.raises(grpc.RpcError) as e:
             stubs.rpc.ValidatorStub(channel).ResolvePolicy(
                 stubs.pb.ResolvePolicyRequest(domain="d-311.dane.test"), timeout=10)
