@@ -10,6 +10,9 @@ PACKAGES="g++ cmake ninja-build pkg-config ccache
   python3-grpcio python3-grpc-tools
   exim4-daemon-heavy iproute2 openssl clang-14 libclang-rt-14-dev
   libdb5.3 libicu72 libnsl2 libsasl2-2"
+# node and npm for the Kubernetes manifest checks (deploy/check.sh), unless
+# the machine has them already (e.g. from NodeSource).
+command -v node >/dev/null && command -v npm >/dev/null || PACKAGES="$PACKAGES nodejs npm"
 
 missing=""
 for p in $PACKAGES; do

