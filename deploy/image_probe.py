@@ -9,7 +9,8 @@ import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
+sys.path[:0] = [os.path.join(ROOT, "tests", "integration"),
+                os.path.join(ROOT, "tests", "integration", "lab")]
 import grpc  # noqa: E402
 from service_fixtures import generate_stubs  # noqa: E402
 
