@@ -99,23 +99,37 @@ def test_mutual_tls_refuses_all_but_allowed_clients(cli, lab, start, pki):
 
 
 def test_resolver_outage_defers_and_health_follows(stubs, cli, private_lab, start):
+    """Readiness ("" on the gRPC port and on --health-listen) follows the
+    resolver; "liveness" on the health port stays SERVING: an outage takes a
+    replica out of rotation, it is no reason to restart it."""
     lab = private_lab
     d = start(*lab.resolver_args(), "--health-interval=200ms", "--dns-timeout=1s",
-              "--cache-failure-ttl=0s")
+              "--cache-failure-ttl=0s", "--health-listen=127.0.0.1:0")
     health_pb = stubs.health_pb
-    with grpc.insecure_channel(d.address) as channel:
+    serving, not_serving = (health_pb.HealthCheckResponse.SERVING,
+                            health_pb.HealthCheckResponse.NOT_SERVING)
+    with grpc.insecure_channel(d.address) as channel, \
+            grpc.insecure_channel(f"127.0.0.1:{d.health_port}") as probe_channel:
         watch = stubs.health_rpc.HealthStub(channel).Watch(
             health_pb.HealthCheckRequest(service=""), timeout=60)
-        assert next(watch).status == health_pb.HealthCheckResponse.SERVING
+        probe = stubs.health_rpc.HealthStub(probe_channel)
+        ready = probe.Watch(health_pb.HealthCheckRequest(service=""), timeout=60)
+        assert next(watch).status == serving
+        assert next(ready).status == serving
         lab.stop_resolver()
         try:
             status, got = cli.json("policy", f"--server={d.address}", "d-301.dane.test")
             assert (status, got["action"], got["reason"]) == (75, "defer", "dns_failure")
-            assert next(watch).status == health_pb.HealthCheckResponse.NOT_SERVING
+            assert next(watch).status == not_serving
+            assert next(ready).status == not_serving
+            assert probe.Check(health_pb.HealthCheckRequest(service="liveness"),
+                               timeout=10).status == serving
         finally:
             lab.start_resolver()
-        assert next(watch).status == health_pb.HealthCheckResponse.SERVING
+        assert next(watch).status == serving
+        assert next(ready).status == serving
         watch.cancel()
+        ready.cancel()
     status, got = cli.json("policy", f"--server={d.address}", "d-301.dane.test")
     assert (status, got["action"]) == (0, "deliver")
 
