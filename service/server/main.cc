@@ -27,7 +27,7 @@
 #include "service/server/health_monitor.h"
 #include "service/server/instrumented_resolver.h"
 #include "service/server/metrics.h"
-#include "service/server/metrics_http.h"
+#include "service/common/metrics_http.h"
 #include "service/server/validator_service.h"
 #include "service/tlsa/matcher.h"
 
@@ -101,10 +101,11 @@ int Serve(const ServerConfig& config, sigset_t& stop_signals) {
   };
   set_serving(false);
 
-  std::unique_ptr<MetricsHttpServer> metrics_http;
+  std::unique_ptr<common::MetricsHttpServer> metrics_http;
   if (!config.metrics_listen.empty()) {
-    absl::StatusOr<std::unique_ptr<MetricsHttpServer>> started = MetricsHttpServer::Start(
-        config.metrics_listen, [&] { return metrics.Render(cache.Stats()); });
+    absl::StatusOr<std::unique_ptr<common::MetricsHttpServer>> started =
+        common::MetricsHttpServer::Start(config.metrics_listen,
+                                         [&] { return metrics.Render(cache.Stats()); });
     if (!started.ok()) {
       server->Shutdown();
       return Fail(kExitUnavailable, std::string(started.status().message()));

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "absl/time/time.h"
+#include "service/common/histogram.h"
 #include "service/dns/answer.h"
 #include "service/dns/caching_resolver.h"
 #include "service/policy/decision.h"
@@ -25,22 +26,7 @@ inline constexpr int kLookupStatusCount = 4;
 inline constexpr int kDnssecStateCount = 4;
 inline constexpr int kGrpcCodeCount = 17;
 
-// A latency histogram with fixed buckets (seconds).
-class Histogram {
- public:
-  static constexpr std::array<double, 14> kBounds = {0.0001, 0.00025, 0.0005, 0.001, 0.0025,
-                                                     0.005,  0.01,    0.025,  0.05,  0.1,
-                                                     0.25,   0.5,     1,      5};
-  void Observe(absl::Duration d);
-  // Appends the _bucket/_sum/_count lines for `name` with `labels` ("" or
-  // `a="b"` pairs without braces).
-  void Render(const std::string& name, const std::string& labels, std::string& out) const;
-
- private:
-  std::array<std::atomic<uint64_t>, kBounds.size() + 1> buckets_{};
-  std::atomic<uint64_t> count_{0};
-  std::atomic<uint64_t> sum_nanos_{0};
-};
+using common::Histogram;
 
 class Metrics {
  public:

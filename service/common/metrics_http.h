@@ -1,7 +1,7 @@
 // The Prometheus scrape endpoint: GET /metrics over HTTP, served by
 // libmicrohttpd on its own thread.
-#ifndef DANEGATE_SERVICE_SERVER_METRICS_HTTP_H_
-#define DANEGATE_SERVICE_SERVER_METRICS_HTTP_H_
+#ifndef DANEGATE_SERVICE_COMMON_METRICS_HTTP_H_
+#define DANEGATE_SERVICE_COMMON_METRICS_HTTP_H_
 
 #include <functional>
 #include <memory>
@@ -11,7 +11,7 @@
 
 struct MHD_Daemon;
 
-namespace danegate::server {
+namespace danegate::common {
 
 class MetricsHttpServer {
  public:
@@ -32,6 +32,6 @@ class MetricsHttpServer {
   uint16_t port_ = 0;
 };
 
-}  // namespace danegate::server
+}  // namespace danegate::common
 
-#endif  // DANEGATE_SERVICE_SERVER_METRICS_HTTP_H_
+#endif  // DANEGATE_SERVICE_COMMON_METRICS_HTTP_H_

@@ -1,4 +1,4 @@
-#include "service/server/metrics_http.h"
+#include "service/common/metrics_http.h"
 
 #include <arpa/inet.h>
 #include <microhttpd.h>
@@ -9,7 +9,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 
-namespace danegate::server {
+namespace danegate::common {
 namespace {
 
 MHD_Result Reply(MHD_Connection* connection, unsigned int status, const std::string& body,
@@ -89,4 +89,4 @@ MetricsHttpServer::~MetricsHttpServer() {
   if (daemon_ != nullptr) MHD_stop_daemon(daemon_);
 }
 
-}  // namespace danegate::server
+}  // namespace danegate::common
