@@ -18,11 +18,13 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "plugin/postfix/lookup.h"
+#include "plugin/postfix/lookup_metrics.h"
 #include "plugin/postfix/socketmap_server.h"
 #include "plugin/postfix/trust_anchor_files.h"
 #include "service/api/remote.h"
 #include "service/common/flags.h"
 #include "service/common/log.h"
+#include "service/common/metrics_http.h"
 
 namespace danegate::postfix {
 namespace {
@@ -61,7 +63,7 @@ int Main(int argc, char** argv) {
 
   api::RemoteOptions remote;
   std::string listen, timeout = "2s", ta_dir = "/var/lib/danegate-postfix/ta";
-  std::string postfix_chroot;
+  std::string postfix_chroot, metrics_listen;
   std::string ta_files = "1000", max_connections = "256", smtp_port = "25", socket_mode = "0666";
   common::FlagSet flags;
   flags.String("listen", &listen, "ADDR", "unix:/PATH, 127.0.0.1:PORT or [::1]:PORT (required)");
@@ -76,6 +78,8 @@ int Main(int argc, char** argv) {
                "where DANE-TA trust-anchor files are written (default /var/lib/danegate-postfix/ta)");
   flags.String("postfix-chroot", &postfix_chroot, "DIR",
                "smtp(8) runs chrooted to DIR: --ta-dir must be inside, paths are given relative");
+  flags.String("metrics-listen", &metrics_listen, "ADDR:PORT",
+               "serve Prometheus metrics at http://ADDR:PORT/metrics (default off)");
   flags.String("ta-files", &ta_files, "N", "at most N trust-anchor files (default 1000)");
   flags.String("max-connections", &max_connections, "N",
                "concurrent Postfix connections (default 256)");
@@ -130,9 +134,11 @@ int Main(int argc, char** argv) {
         if (!path.ok()) return path.status();
         return path->substr(postfix_chroot.size());  // as smtp(8) sees it
       });
-  auto handler = [&lookup](absl::string_view request) {
+  LookupMetrics metrics;
+  auto handler = [&lookup, &metrics](absl::string_view request) {
     const absl::Time start = absl::Now();
     MapReply reply = lookup.Answer(request);
+    metrics.Record(request, reply, absl::Now() - start);
     std::string payload = reply.Payload();
     common::Log("info", "lookup",
                 {{"request", std::string(request.substr(0, 300))},
@@ -145,14 +151,25 @@ int Main(int argc, char** argv) {
       SocketmapServer::Listen(listen, options, handler);
   if (!server.ok()) return Usage(std::string(server.status().message()));
 
+  std::unique_ptr<common::MetricsHttpServer> metrics_http;
+  if (!metrics_listen.empty()) {
+    absl::StatusOr<std::unique_ptr<common::MetricsHttpServer>> started =
+        common::MetricsHttpServer::Start(
+            metrics_listen, [&] { return metrics.Render((*server)->open_connections()); });
+    if (!started.ok()) return Usage(std::string(started.status().message()));
+    metrics_http = *std::move(started);
+  }
+
   std::thread stopper([&] {
     int signal_number = 0;
     sigwait(&stop_signals, &signal_number);
     common::Log("info", "stopping", {{"signal", std::to_string(signal_number)}});
     (*server)->Stop();
   });
-  common::Log("info", "listening", {{"address", (*server)->address()},
-                                     {"server", remote.server}});
+  common::Log("info", "listening",
+              {{"address", (*server)->address()},
+               {"server", remote.server},
+               {"metrics_port", metrics_http ? std::to_string(metrics_http->port()) : ""}});
   (*server)->Serve();
   stopper.join();
   common::Log("info", "stopped");

@@ -161,6 +161,11 @@ SocketmapServer::~SocketmapServer() {
   }
 }
 
+size_t SocketmapServer::open_connections() const {
+  absl::MutexLock lock(&mu_);
+  return connections_.size();
+}
+
 void SocketmapServer::Stop() {
   absl::MutexLock lock(&mu_);
   if (stopping_) return;

@@ -44,6 +44,8 @@ class SocketmapServer {
 
   // Returns where it listens, with the real port.
   const std::string& address() const { return address_; }
+  // Returns the number of open connections.
+  size_t open_connections() const;
 
   // Accepts and serves connections until Stop(); returns once every
   // connection is closed.
@@ -63,7 +65,7 @@ class SocketmapServer {
   const SocketmapOptions options_;
   const Handler handler_;
   int stop_pipe_[2] = {-1, -1};
-  absl::Mutex mu_;
+  mutable absl::Mutex mu_;
   absl::flat_hash_set<int> connections_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
 };

@@ -203,3 +203,27 @@ def test_trust_anchor_files_are_named_by_content(service, start_adapter, tmp_pat
     os.unlink(path)
     assert c.ask("tls_policy d-ta-key.dane.test") == first
     assert os.path.exists(path)
+
+
+def test_metrics_count_lookups_by_table_status_and_reason(service, start_adapter):
+    import json
+    import urllib.request
+    a = start_adapter(service.address, "--metrics-listen=127.0.0.1:0")
+    port = json.loads(a.search(r'\{.*"msg":"listening".*\}').group(0))["metrics_port"]
+    c = Client(a.path)
+    for _ in range(2):
+        assert c.ask("tls_policy d-311.dane.test").startswith("OK fingerprint")
+    assert c.ask("tls_policy expired.dane.test").startswith("TEMP danegate: dnssec_bogus")
+    assert c.ask("transport user@d-nullmx.dane.test").startswith("OK error:5.1.10")
+    assert c.ask("nonsense").startswith("PERM")
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as r:
+        text = r.read().decode()
+    for line in [
+        'danegate_postfix_lookups_total{map="tls_policy",status="ok",reason="dane_required"} 2',
+        'danegate_postfix_lookups_total{map="tls_policy",status="temp",reason="dnssec_bogus"} 1',
+        'danegate_postfix_lookups_total{map="transport",status="ok",reason="null_mx"} 1',
+        'danegate_postfix_lookups_total{map="invalid",status="perm",reason="invalid_argument"} 1',
+        'danegate_postfix_lookup_duration_seconds_count{map="tls_policy"} 3',
+        "danegate_postfix_connections 1",
+    ]:
+        assert line in text, text

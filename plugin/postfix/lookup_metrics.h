@@ -1,0 +1,41 @@
+// Prometheus metrics of danegate-postfix: lookups by table, reply status and
+// reason code, their latency, and open Postfix connections. Thread-safe.
+#ifndef DANEGATE_PLUGIN_POSTFIX_LOOKUP_METRICS_H_
+#define DANEGATE_PLUGIN_POSTFIX_LOOKUP_METRICS_H_
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <tuple>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "plugin/postfix/postfix_policy.h"
+#include "service/common/histogram.h"
+
+namespace danegate::postfix {
+
+class LookupMetrics {
+ public:
+  // Counts one answered request. `request` is the raw payload (its map name
+  // is taken from it; unknown names count as "invalid"); the reason codes
+  // come from danegate's own fixed set.
+  void Record(absl::string_view request, const MapReply& reply, absl::Duration latency);
+
+  // Returns the text exposition, with `open_connections` as a gauge.
+  std::string Render(size_t open_connections) const;
+
+ private:
+  static constexpr int kMaps = 3;  // tls_policy, transport, invalid
+  using Key = std::tuple<int, int, std::string>;  // map, status, reason
+  mutable absl::Mutex mu_;
+  absl::flat_hash_map<Key, uint64_t> lookups_ ABSL_GUARDED_BY(mu_);
+  std::array<common::Histogram, kMaps> latency_;
+};
+
+}  // namespace danegate::postfix
+
+#endif  // DANEGATE_PLUGIN_POSTFIX_LOOKUP_METRICS_H_
