@@ -11,6 +11,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <system_error>
 #include <thread>
 
 #include "absl/strings/match.h"
@@ -199,7 +200,16 @@ void SocketmapServer::Serve() {
     const timeval send_timeout{static_cast<time_t>(absl::ToInt64Seconds(options_.request_timeout)),
                                0};
     setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &send_timeout, sizeof send_timeout);
-    std::thread([this, fd] { ServeConnection(fd); }).detach();
+    try {
+      std::thread([this, fd] { ServeConnection(fd); }).detach();
+    } catch (const std::system_error& e) {  // no thread to be had: refuse this one
+      common::Log("warning", "socketmap: cannot start a connection thread", {{"error", e.what()}});
+      {
+        absl::MutexLock lock(&mu_);
+        connections_.erase(fd);
+      }
+      close(fd);
+    }
   }
   absl::MutexLock lock(&mu_);
   mu_.Await(absl::Condition(
