@@ -10,9 +10,12 @@ cd "$(dirname "$0")/.."
 TAG=${1:-localhost/danegated:dev}
 BASE=docker.io/library/debian:bookworm-slim
 export CONTAINERS_CONF=$PWD/deploy/containers.conf
-command -v podman >/dev/null && command -v runc >/dev/null && command -v debootstrap >/dev/null ||
+if ! command -v podman >/dev/null || ! command -v runc >/dev/null ||
+   ! command -v debootstrap >/dev/null; then
+  apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
     podman runc debootstrap >/dev/null
+fi
 
 # No registry here: the Dockerfile's base is made with debootstrap, once.
 if ! podman image exists "$BASE"; then
