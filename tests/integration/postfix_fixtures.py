@@ -194,6 +194,10 @@ smtp_tls_CAfile =
         out = self.postfix("postqueue", "-i", queue_id)
         assert out.returncode == 0, out.stderr
 
+    def wait_removed(self, queue_id):
+        """Waits until the queue manager has removed `queue_id`."""
+        wait_for_line(self.maillog, re.escape(f" {queue_id}: removed"), timeout=30)
+
     def queued(self, queue_id):
         return queue_id in self.postfix("postqueue", "-p").stdout
 
