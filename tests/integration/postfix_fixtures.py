@@ -194,6 +194,21 @@ smtp_tls_CAfile =
         out = self.postfix("postqueue", "-i", queue_id)
         assert out.returncode == 0, out.stderr
 
+    def tls_line_for(self, queue_id):
+        """The "... TLS connection established to ..." line the smtp process
+        logged for the delivery of `queue_id` ("" if none)."""
+        lines = self.maillog_text().splitlines()
+        for i, line in enumerate(lines):
+            m = re.search(r"(postfix/smtp\[\d+\]): " + re.escape(queue_id) + ": to=<", line)
+            if not m:
+                continue
+            for before in reversed(lines[:i]):
+                if m.group(1) in before and "status=" in before:
+                    break  # an earlier delivery of the same process
+                if m.group(1) in before and "TLS connection established" in before:
+                    return before
+        return ""
+
     def wait_removed(self, queue_id):
         """Waits until the queue manager has removed `queue_id`."""
         wait_for_line(self.maillog, re.escape(f" {queue_id}: removed"), timeout=30)
