@@ -120,18 +120,31 @@ def test_largest_query_is_read_and_answered(service, start_adapter):
     assert len(reply) < 1000
 
 
+def metrics_text(adapter):
+    import json
+    import urllib.request
+    port = json.loads(adapter.search(r'\{.*"msg":"listening".*\}').group(0))["metrics_port"]
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as r:
+        return r.read().decode()
+
+
 def test_connections_beyond_the_limit_are_refused(service, start_adapter):
-    a = start_adapter(service.address, "--max-connections=2")
+    import time
+    a = start_adapter(service.address, "--max-connections=2", "--metrics-listen=127.0.0.1:0")
     first, second = Client(a.path), Client(a.path)
     assert first.ask("tls_policy d-311.dane.test").startswith("OK")
     assert second.ask("tls_policy d-311.dane.test").startswith("OK")
     third = Client(a.path)
     assert third.closed()
-    first.close()
     a.wait_for([r"connection refused, at --max-connections"])
-    # A slot is free again once a connection is closed.
-    second.ask("tls_policy insec.dane.test")  # the server has seen `first` go
+    first.close()
+    # A slot is free again once the server has closed its side of `first`.
+    deadline = time.monotonic() + 20
+    while "danegate_postfix_connections 1\n" not in metrics_text(a):
+        assert time.monotonic() < deadline, metrics_text(a)
+        time.sleep(0.05)
     assert Client(a.path).ask("tls_policy insec.dane.test") == "OK may"
+    assert second.ask("tls_policy insec.dane.test") == "OK may"
 
 
 def test_mutual_tls_to_the_validator(danegated_bin, lab, pki, start_adapter, tmp_path):
@@ -206,18 +219,14 @@ def test_trust_anchor_files_are_named_by_content(service, start_adapter, tmp_pat
 
 
 def test_metrics_count_lookups_by_table_status_and_reason(service, start_adapter):
-    import json
-    import urllib.request
     a = start_adapter(service.address, "--metrics-listen=127.0.0.1:0")
-    port = json.loads(a.search(r'\{.*"msg":"listening".*\}').group(0))["metrics_port"]
     c = Client(a.path)
     for _ in range(2):
         assert c.ask("tls_policy d-311.dane.test").startswith("OK fingerprint")
     assert c.ask("tls_policy expired.dane.test").startswith("TEMP danegate: dnssec_bogus")
     assert c.ask("transport user@d-nullmx.dane.test").startswith("OK error:5.1.10")
     assert c.ask("nonsense").startswith("PERM")
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as r:
-        text = r.read().decode()
+    text = metrics_text(a)
     for line in [
         'danegate_postfix_lookups_total{map="tls_policy",status="ok",reason="dane_required"} 2',
         'danegate_postfix_lookups_total{map="tls_policy",status="temp",reason="dnssec_bogus"} 1',
