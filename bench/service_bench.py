@@ -34,12 +34,31 @@ SERVER_PREFIX = ["taskset", "-c", "0"] if PIN else []
 CLIENT_PREFIX = ["taskset", "-c", "1"] if PIN else []
 
 
-def loadgen(target, rpc, args, extra=()):
+def cpu_seconds(pid):
+    """User + system CPU time of process `pid` so far."""
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def children_cpu_seconds():
+    t = os.times()
+    return t.children_user + t.children_system
+
+
+def loadgen(target, rpc, args, extra=(), server_pid=None):
+    """Runs the load generator; adds the server's and the client's CPU time
+    per call (µs) when `server_pid` is given."""
+    server0, client0 = (cpu_seconds(server_pid) if server_pid else 0), children_cpu_seconds()
     out = subprocess.run([*CLIENT_PREFIX, LOADGEN, f"--target={target}", f"--rpc={rpc}",
                           f"--duration={args.duration}", f"--inflight={args.inflight}",
                           f"--connections={args.connections}", *extra],
                          capture_output=True, text=True, check=True)
-    return json.loads(out.stdout)
+    result = json.loads(out.stdout)
+    calls = max(1, result["calls"] + result["errors"])
+    if server_pid:
+        result["server_us"] = (cpu_seconds(server_pid) - server0) / calls * 1e6
+    result["client_us"] = (children_cpu_seconds() - client0) / calls * 1e6
+    return result
 
 
 def main():
@@ -79,7 +98,7 @@ def main():
         # repetition, then the median over repetitions is reported.
         runs = []
         for _ in range(args.repeat):
-            runs.append({name: loadgen(d.address, rpc, args, extra)
+            runs.append({name: loadgen(d.address, rpc, args, extra, server_pid=d.pid)
                          for name, rpc, extra in workloads})
         rows = []
         for name, _, _ in workloads:
@@ -95,7 +114,8 @@ def main():
                          prefix=SERVER_PREFIX)
         daemons.append(cold)
         before = lab.unbound.count(r"info: 127\.0\.0\.1 ")
-        cold_row = loadgen(cold.address, "policy", args, [f"--domains={','.join(CACHED_DOMAINS)}"])
+        cold_row = loadgen(cold.address, "policy", args, [f"--domains={','.join(CACHED_DOMAINS)}"],
+                           server_pid=cold.pid)
         queries = lab.unbound.count(r"info: 127\.0\.0\.1 ") - before
         rows.append(("ResolvePolicy, cold (no cache)",
                      dict(cold_row, ratio=cold_row["rps"] / ceiling["rps"],
@@ -107,14 +127,16 @@ def main():
               f"{args.inflight} calls in flight, {args.duration} per row\n")
         print(f"median of {args.repeat} repetition(s); × ceiling: median [min–max] of the "
               "per-repetition ratios\n")
-        print("| workload | RPS | × ceiling | p50 µs | p90 µs | p99 µs | p99.9 µs | errors |")
-        print("|---|---|---|---|---|---|---|---|")
+        print("| workload | RPS | × ceiling | p50 µs | p90 µs | p99 µs | p99.9 µs | errors | "
+              "server CPU µs/call | client CPU µs/call |")
+        print("|---|---|---|---|---|---|---|---|---|---|")
         for name, r in rows:
             spread = (f" [{r['ratio_min']:.2f}–{r['ratio_max']:.2f}]"
                       if r["ratio_min"] is not None and args.repeat > 1 else "")
             print(f"| {name} | {r['rps']:.0f} | {r['ratio']:.2f}{spread} | "
                   f"{r['p50_us']:.0f} | {r['p90_us']:.0f} | {r['p99_us']:.0f} | "
-                  f"{r['p999_us']:.0f} | {r['errors']} |")
+                  f"{r['p999_us']:.0f} | {r['errors']} | {r['server_us']:.1f} | "
+                  f"{r['client_us']:.1f} |")
         calls = cold_row["calls"] + cold_row["errors"]
         print(f"\ncold path: {queries} queries reached the lab resolver for about {calls} "
               f"measured decisions (+ warm-up): {queries / max(1, calls):.1f} per decision "
