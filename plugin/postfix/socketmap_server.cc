@@ -186,7 +186,17 @@ void SocketmapServer::Serve() {
     }
     if (fds[1].revents != 0) break;
     const int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
-    if (fd < 0) continue;
+    if (fd < 0) {
+      if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+        // Out of descriptors or memory: the pending connection stays in the
+        // backlog, so back off instead of spinning on a readable listener.
+        common::Log("warning", "socketmap: accept failed, backing off",
+                    {{"error", std::strerror(errno)}});
+        pollfd stop = {stop_pipe_[0], POLLIN, 0};
+        poll(&stop, 1, 100);
+      }
+      continue;
+    }
     {
       absl::MutexLock lock(&mu_);
       if (connections_.size() >= options_.max_connections) {
