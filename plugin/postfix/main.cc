@@ -75,7 +75,8 @@ int Main(int argc, char** argv) {
                "name expected in the server's certificate");
   flags.String("timeout", &timeout, "DURATION", "deadline of each question (default 2s)");
   flags.String("ta-dir", &ta_dir, "DIR",
-               "where DANE-TA trust-anchor files are written (default /var/lib/danegate-postfix/ta)");
+               "where DANE-TA trust-anchor files are written; its ta-* files belong to "
+               "danegate-postfix and are removed at start (default /var/lib/danegate-postfix/ta)");
   flags.String("postfix-chroot", &postfix_chroot, "DIR",
                "smtp(8) runs chrooted to DIR: --ta-dir must be inside, paths are given relative");
   flags.String("metrics-listen", &metrics_listen, "ADDR:PORT",
