@@ -2,7 +2,6 @@
 // and transport_maps that asks a danegated (gRPC, TLS or mutual TLS) and
 // answers with the Postfix TLS policy or transport entry that enforces its
 // verdict. Wires the socket server, the lookup and the gRPC channel together.
-#include <pthread.h>
 #include <signal.h>
 
 #include <cstdio>
@@ -25,6 +24,7 @@
 #include "service/common/flags.h"
 #include "service/common/log.h"
 #include "service/common/metrics_http.h"
+#include "service/common/stop_signals.h"
 
 namespace danegate::postfix {
 namespace {
@@ -54,12 +54,7 @@ bool ParseCount(const std::string& text, int base, size_t min, size_t max, size_
 }
 
 int Main(int argc, char** argv) {
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGTERM);
-  sigaddset(&stop_signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
-  signal(SIGPIPE, SIG_IGN);
+  sigset_t stop_signals = common::BlockStopSignals();
 
   api::RemoteOptions remote;
   std::string listen, timeout = "2s", ta_dir = "/var/lib/danegate-postfix/ta";

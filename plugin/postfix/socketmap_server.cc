@@ -1,8 +1,6 @@
 #include "plugin/postfix/socketmap_server.h"
 
-#include <arpa/inet.h>
 #include <fcntl.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -15,12 +13,11 @@
 #include <thread>
 
 #include "absl/strings/match.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "plugin/postfix/netstring.h"
 #include "service/common/log.h"
+#include "service/common/socket_address.h"
 
 namespace danegate::postfix {
 namespace {
@@ -60,52 +57,28 @@ absl::StatusOr<Bound> BindUnix(const std::string& path) {
 }
 
 absl::StatusOr<Bound> BindLoopback(absl::string_view address) {
-  const size_t colon = address.rfind(':');
-  uint32_t port = 0;
-  if (colon == absl::string_view::npos || !absl::SimpleAtoi(address.substr(colon + 1), &port) ||
-      port > 65535) {
+  absl::StatusOr<common::SocketAddress> parsed = common::ParseSocketAddress("--listen", address);
+  if (!parsed.ok()) {
     return absl::InvalidArgumentError(
         absl::StrCat("--listen: want unix:/PATH, 127.0.0.1:PORT or [::1]:PORT, got '", address,
                      "'"));
   }
-  absl::string_view host = address.substr(0, colon);
-  sockaddr_storage ss{};
-  socklen_t len = 0;
-  if (absl::ConsumePrefix(&host, "[") && absl::ConsumeSuffix(&host, "]")) {
-    auto* sin6 = reinterpret_cast<sockaddr_in6*>(&ss);
-    sin6->sin6_family = AF_INET6;
-    sin6->sin6_port = htons(static_cast<uint16_t>(port));
-    if (inet_pton(AF_INET6, std::string(host).c_str(), &sin6->sin6_addr) != 1 ||
-        !IN6_IS_ADDR_LOOPBACK(&sin6->sin6_addr)) {
-      return absl::InvalidArgumentError("--listen: only loopback addresses (the socketmap "
-                                        "protocol has no authentication)");
-    }
-    len = sizeof *sin6;
-  } else {
-    auto* sin = reinterpret_cast<sockaddr_in*>(&ss);
-    sin->sin_family = AF_INET;
-    sin->sin_port = htons(static_cast<uint16_t>(port));
-    if (inet_pton(AF_INET, std::string(host).c_str(), &sin->sin_addr) != 1 ||
-        (ntohl(sin->sin_addr.s_addr) >> 24) != 127) {
-      return absl::InvalidArgumentError("--listen: only loopback addresses (the socketmap "
-                                        "protocol has no authentication)");
-    }
-    len = sizeof *sin;
+  if (!parsed->loopback()) {
+    return absl::InvalidArgumentError("--listen: only loopback addresses (the socketmap "
+                                      "protocol has no authentication)");
   }
-  const int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  common::SocketAddress bound = *parsed;
+  const int fd = socket(bound.family(), SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return Errno("socket");
   const int one = 1;
   setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  if (bind(fd, reinterpret_cast<sockaddr*>(&ss), len) != 0 ||
-      getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0) {
+  if (bind(fd, reinterpret_cast<const sockaddr*>(&parsed->storage), parsed->size) != 0 ||
+      getsockname(fd, reinterpret_cast<sockaddr*>(&bound.storage), &bound.size) != 0) {
     absl::Status s = Errno(absl::StrCat("--listen: cannot bind ", address));
     close(fd);
     return s;
   }
-  const uint16_t bound_port = ntohs(ss.ss_family == AF_INET6
-                                        ? reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port
-                                        : reinterpret_cast<sockaddr_in*>(&ss)->sin_port);
-  return Bound{fd, absl::StrCat(address.substr(0, colon), ":", bound_port), ""};
+  return Bound{fd, absl::StrCat(address.substr(0, address.rfind(':')), ":", bound.port()), ""};
 }
 
 int Millis(absl::Duration d) {

@@ -1,13 +1,12 @@
 #include "service/common/metrics_http.h"
 
-#include <arpa/inet.h>
 #include <microhttpd.h>
-#include <netinet/in.h>
 
 #include <cstring>
 
-#include "absl/strings/numbers.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "service/common/socket_address.h"
 
 namespace danegate::common {
 namespace {
@@ -43,45 +42,25 @@ MHD_Result Handle(void* cls, MHD_Connection* connection, const char* url, const 
 
 absl::StatusOr<std::unique_ptr<MetricsHttpServer>> MetricsHttpServer::Start(
     const std::string& listen, Render render) {
-  const size_t colon = listen.rfind(':');
-  std::string host = listen.substr(0, colon);
-  uint32_t port = 0;
-  if (colon == std::string::npos || !absl::SimpleAtoi(listen.substr(colon + 1), &port) ||
-      port > 65535) {
-    return absl::InvalidArgumentError(absl::StrCat("--metrics-listen '", listen, "': bad port"));
-  }
-  sockaddr_storage storage{};
+  // "localhost" is the one name taken, as 127.0.0.1.
+  const std::string numeric = absl::StartsWith(listen, "localhost:")
+                                  ? absl::StrCat("127.0.0.1", listen.substr(strlen("localhost")))
+                                  : listen;
+  absl::StatusOr<SocketAddress> address = ParseSocketAddress("--metrics-listen", numeric);
+  if (!address.ok()) return address.status();
+  const uint16_t port = address->port();
   unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
-  if (host.size() >= 2 && host.front() == '[') {
-    host = host.substr(1, host.size() - 2);
-    auto* v6 = reinterpret_cast<sockaddr_in6*>(&storage);
-    v6->sin6_family = AF_INET6;
-    v6->sin6_port = htons(static_cast<uint16_t>(port));
-    if (inet_pton(AF_INET6, host.c_str(), &v6->sin6_addr) != 1) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("--metrics-listen '", listen, "': not a numeric address"));
-    }
-    flags |= MHD_USE_IPv6;
-  } else {
-    auto* v4 = reinterpret_cast<sockaddr_in*>(&storage);
-    v4->sin_family = AF_INET;
-    v4->sin_port = htons(static_cast<uint16_t>(port));
-    if (host == "localhost") host = "127.0.0.1";
-    if (inet_pton(AF_INET, host.c_str(), &v4->sin_addr) != 1) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("--metrics-listen '", listen, "': not a numeric address"));
-    }
-  }
+  if (address->family() == AF_INET6) flags |= MHD_USE_IPv6;
   std::unique_ptr<MetricsHttpServer> server(new MetricsHttpServer(std::move(render)));
   server->daemon_ = MHD_start_daemon(
-      flags, static_cast<uint16_t>(port), nullptr, nullptr, &Handle,
-      const_cast<Render*>(&server->render_), MHD_OPTION_SOCK_ADDR, &storage,
+      flags, port, nullptr, nullptr, &Handle,
+      const_cast<Render*>(&server->render_), MHD_OPTION_SOCK_ADDR, &address->storage,
       MHD_OPTION_CONNECTION_LIMIT, 64u, MHD_OPTION_CONNECTION_TIMEOUT, 10u, MHD_OPTION_END);
   if (server->daemon_ == nullptr) {
     return absl::UnavailableError(absl::StrCat("--metrics-listen ", listen, ": cannot listen"));
   }
   const MHD_DaemonInfo* info = MHD_get_daemon_info(server->daemon_, MHD_DAEMON_INFO_BIND_PORT);
-  server->port_ = info != nullptr ? info->port : static_cast<uint16_t>(port);
+  server->port_ = info != nullptr ? info->port : port;
   return server;
 }
 

@@ -1,13 +1,11 @@
 #include "service/server/config.h"
 
-#include <arpa/inet.h>
-
-
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "service/common/file.h"
 #include "service/common/flags.h"
+#include "service/common/socket_address.h"
 #include "service/dns/resolver_flags.h"
 
 namespace danegate::server {
@@ -89,12 +87,8 @@ bool IsLoopbackListen(const std::string& listen) {
   absl::StatusOr<HostPort> hp = SplitHostPort("", listen);
   if (!hp.ok()) return false;
   if (hp->host == "localhost") return true;
-  in_addr v4{};
-  if (inet_pton(AF_INET, hp->host.c_str(), &v4) == 1) {
-    return (ntohl(v4.s_addr) >> 24) == 127;
-  }
-  in6_addr v6{};
-  return inet_pton(AF_INET6, hp->host.c_str(), &v6) == 1 && IN6_IS_ADDR_LOOPBACK(&v6);
+  absl::StatusOr<common::SocketAddress> address = common::ParseSocketAddress("", listen);
+  return address.ok() && address->loopback();
 }
 
 absl::StatusOr<ParsedFlags> ParseServerFlags(const std::vector<std::string>& args) {

@@ -1,7 +1,6 @@
 // danegated: the danegate validation service. Builds the concrete adapters
 // (getdns resolver, cache, OpenSSL matcher), wires them into the engine and
 // serves danegate.v1.Validator, health and reflection over gRPC.
-#include <pthread.h>
 #include <signal.h>
 
 #include <cstdio>
@@ -28,6 +27,7 @@
 #include "service/server/instrumented_resolver.h"
 #include "service/server/metrics.h"
 #include "service/common/metrics_http.h"
+#include "service/common/stop_signals.h"
 #include "service/server/validator_service.h"
 #include "service/tlsa/matcher.h"
 
@@ -153,12 +153,7 @@ int Main(int argc, char** argv) {
   // on every lock (about 4% of a cached ResolvePolicy, measured with perf).
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   // Signals are taken by sigwait in Serve; every thread inherits the mask.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGTERM);
-  sigaddset(&stop_signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
-  signal(SIGPIPE, SIG_IGN);
+  sigset_t stop_signals = common::BlockStopSignals();
 
   absl::StatusOr<ParsedFlags> parsed =
       ParseServerFlags(std::vector<std::string>(argv + 1, argv + argc));
