@@ -85,7 +85,7 @@ MapReply Lookup::AnswerTransport(const std::string& domain) const {
   std::optional<std::string> entry = TransportFor(*answer);
   if (!entry.has_value()) return Reply(MapReply::Status::kNotFound, "", "");
   return Reply(MapReply::Status::kOk, *std::move(entry),
-               api::EnumToken(v1::Reason_Name(answer->reason()), "REASON_"));
+               api::ReasonToken(answer->reason()));
 }
 
 }  // namespace danegate::postfix

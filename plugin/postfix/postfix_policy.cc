@@ -17,12 +17,9 @@
 namespace danegate::postfix {
 namespace {
 
-std::string ReasonToken(v1::Reason reason) {
-  return api::EnumToken(v1::Reason_Name(reason), "REASON_");
-}
-
 std::string Because(v1::Reason reason, absl::string_view detail) {
-  return detail.empty() ? ReasonToken(reason) : absl::StrCat(ReasonToken(reason), ": ", detail);
+  const std::string token = api::ReasonToken(reason);
+  return detail.empty() ? token : absl::StrCat(token, ": ", detail);
 }
 
 // What one dane host's TLSA RRset can be turned into.
@@ -99,7 +96,7 @@ absl::StatusOr<TlsPolicy> TlsPolicyFor(const v1::ResolvePolicyResponse& answer) 
     dane_hosts.emplace_back(&host, std::move(form));
   }
   TlsPolicy policy;
-  policy.reason = ReasonToken(answer.reason());
+  policy.reason = api::ReasonToken(answer.reason());
   if (!dane) {
     policy.level = mandatory ? TlsPolicy::Level::kEncrypt : TlsPolicy::Level::kMay;
     return policy;

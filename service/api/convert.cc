@@ -141,4 +141,6 @@ std::string EnumToken(absl::string_view value_name, absl::string_view prefix) {
   return absl::AsciiStrToLower(value_name);
 }
 
+std::string ReasonToken(v1::Reason reason) { return EnumToken(v1::Reason_Name(reason), "REASON_"); }
+
 }  // namespace danegate::api

@@ -48,6 +48,9 @@ v1::DnssecStatus ToProto(dns::DnssecState state);
 // `prefix` (e.g. "REASON_"), lower-cased. The form logs and JSON use.
 std::string EnumToken(absl::string_view value_name, absl::string_view prefix);
 
+// Returns the reason code of `reason`, e.g. "dane_required".
+std::string ReasonToken(v1::Reason reason);
+
 }  // namespace danegate::api
 
 #endif  // DANEGATE_SERVICE_API_CONVERT_H_

@@ -10,7 +10,7 @@ namespace danegate::cli {
 namespace {
 
 std::string Token(v1::Action v) { return api::EnumToken(v1::Action_Name(v), "ACTION_"); }
-std::string Token(v1::Reason v) { return api::EnumToken(v1::Reason_Name(v), "REASON_"); }
+std::string Token(v1::Reason v) { return api::ReasonToken(v); }
 std::string Token(v1::TlsMode v) { return api::EnumToken(v1::TlsMode_Name(v), "TLS_MODE_"); }
 std::string Token(v1::DnssecStatus v) {
   return api::EnumToken(v1::DnssecStatus_Name(v), "DNSSEC_STATUS_");
