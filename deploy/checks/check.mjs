@@ -13,10 +13,9 @@ const problems = [];
 const fail = (where, what) => problems.push(`${where}: ${what}`);
 
 async function validateSchema(where, obj) {
-  const group = obj.apiVersion.includes("/") ? obj.apiVersion : obj.apiVersion;
   let mod;
   try {
-    mod = await import(`kubernetes-models/${group}`);
+    mod = await import(`kubernetes-models/${obj.apiVersion}`);
   } catch {
     return fail(where, `unknown apiVersion ${obj.apiVersion}`);
   }
@@ -39,8 +38,7 @@ function checkFields(objects) {
   try {
     const lines = [];
     objects.forEach(([where, obj], i) => {
-      const module = obj.apiVersion.includes("/") ? obj.apiVersion : obj.apiVersion;
-      lines.push(`import type { I${obj.kind} as T${i} } from "kubernetes-models/${module}/${obj.kind}";`);
+      lines.push(`import type { I${obj.kind} as T${i} } from "kubernetes-models/${obj.apiVersion}/${obj.kind}";`);
       lines.push(`// ${where}\nexport const o${i}: T${i} = ${JSON.stringify(obj, null, 1)};`);
     });
     const file = join(dir, "objects.ts");
