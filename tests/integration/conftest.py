@@ -68,6 +68,15 @@ def danegated_bin():
 
 
 @pytest.fixture(scope="session")
+def adapter_bin(danegated_bin):
+    """danegate-postfix, from the same build tree as danegated."""
+    path = os.environ.get("DANEGATE_POSTFIX_BIN") or os.path.join(
+        os.path.dirname(os.path.dirname(danegated_bin)), "plugin", "danegate-postfix")
+    assert os.access(path, os.X_OK), path
+    return path
+
+
+@pytest.fixture(scope="session")
 def stubs(tmp_path_factory):
     """Python gRPC stubs generated from the .proto files alone."""
     from service_fixtures import generate_stubs

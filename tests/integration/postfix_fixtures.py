@@ -44,26 +44,24 @@ def postfix_installed():
     return os.access(os.path.join(POSTFIX_PREFIX, "usr/sbin/postfix"), os.X_OK)
 
 
-class Adapter:
-    """A danegate-postfix in the namespace."""
+class Adapter(Daemon):
+    """A running danegate-postfix (under `prefix`, e.g. in a namespace),
+    ready once it logs that it listens."""
 
-    def __init__(self, env, binary, listen, server="127.0.0.1:50051", extra=()):
-        argv = [*env.prefix, binary, f"--listen={listen}", f"--server={server}",
-                f"--ta-dir={os.path.join(env.dir, 'ta')}", *extra]
-        self.daemon = Daemon("danegate-postfix", argv,
-                             os.path.join(env.dir, "danegate-postfix.log"))
-        self.daemon.wait_for([r'"msg":"listening"'])
-        self.address = json.loads(
-            self.daemon.search(r'\{.*"msg":"listening".*\}').group(0))["address"]
+    def __init__(self, binary, log_path, listen, server, ta_dir, extra=(), prefix=()):
+        super().__init__("danegate-postfix", [*prefix, binary, f"--listen={listen}",
+                                              f"--server={server}", f"--ta-dir={ta_dir}", *extra],
+                         log_path)
+        self.wait_for([r'"msg":"listening"'])
+        self.listening = json.loads(self.search(r'\{.*"msg":"listening".*\}').group(0))
+        self.address = self.listening["address"]
+        self.path = listen[len("unix:"):] if listen.startswith("unix:") else None
 
     def lookups(self):
         """The adapter's lookup log lines, parsed."""
-        with self.daemon.cond:
-            lines = list(self.daemon.lines)
+        with self.cond:
+            lines = list(self.lines)
         return [json.loads(l) for l in lines if '"msg":"lookup"' in l]
-
-    def stop(self):
-        self.daemon.stop()
 
 
 class PostfixEnv(MailNamespace):
@@ -134,9 +132,11 @@ smtp_tls_CAfile =
     def _env_argv(self):
         return ["env", f"MAIL_CONFIG={self.conf}"]
 
-    def start_adapter(self, **kwargs):
+    def start_adapter(self):
         """Starts danegate-postfix, on the same port as the last one."""
-        adapter = Adapter(self, self.adapter_bin, f"127.0.0.1:{self.adapter_port}", **kwargs)
+        adapter = Adapter(self.adapter_bin, os.path.join(self.dir, "danegate-postfix.log"),
+                          f"127.0.0.1:{self.adapter_port}", "127.0.0.1:50051",
+                          os.path.join(self.dir, "ta"), prefix=self.prefix)
         self.adapter_port = int(adapter.address.rsplit(":", 1)[1])
         self.daemons.append(adapter)
         self.adapter = adapter

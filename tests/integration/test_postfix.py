@@ -16,10 +16,8 @@ pytestmark = [
 
 
 @pytest.fixture(scope="module")
-def env(danegated_bin):
-    adapter = os.environ.get("DANEGATE_POSTFIX_BIN") or os.path.join(
-        os.path.dirname(os.path.dirname(danegated_bin)), "plugin", "danegate-postfix")
-    e = PostfixEnv(os.path.abspath(danegated_bin), os.path.abspath(adapter)).start()
+def env(danegated_bin, adapter_bin):
+    e = PostfixEnv(os.path.abspath(danegated_bin), os.path.abspath(adapter_bin)).start()
     yield e
     e.stop()
 

@@ -5,19 +5,13 @@ import os
 import signal
 import socket
 import subprocess
+import time
+import urllib.request
 
 import pytest
 
-from dnslab import Daemon
+from postfix_fixtures import Adapter
 from service_fixtures import Danegated
-
-
-@pytest.fixture(scope="session")
-def adapter_bin(danegated_bin):
-    path = os.environ.get("DANEGATE_POSTFIX_BIN") or os.path.join(
-        os.path.dirname(os.path.dirname(danegated_bin)), "plugin", "danegate-postfix")
-    assert os.access(path, os.X_OK), path
-    return path
 
 
 @pytest.fixture
@@ -26,12 +20,9 @@ def start_adapter(adapter_bin, tmp_path):
 
     def _start(server, *extra, listen=None):
         n = len(started)
-        listen = listen or f"unix:{tmp_path}/socketmap{n}.sock"
-        d = Daemon("danegate-postfix", [adapter_bin, f"--listen={listen}", f"--server={server}",
-                                        f"--ta-dir={tmp_path}/ta{n}", *extra],
-                   str(tmp_path / f"adapter{n}.log"))
-        d.wait_for([r'"msg":"listening"'])
-        d.path = listen[len("unix:"):]
+        d = Adapter(adapter_bin, str(tmp_path / f"adapter{n}.log"),
+                    listen or f"unix:{tmp_path}/socketmap{n}.sock", server, f"{tmp_path}/ta{n}",
+                    extra)
         started.append(d)
         return d
     yield _start
@@ -121,15 +112,12 @@ def test_largest_query_is_read_and_answered(service, start_adapter):
 
 
 def metrics_text(adapter):
-    import json
-    import urllib.request
-    port = json.loads(adapter.search(r'\{.*"msg":"listening".*\}').group(0))["metrics_port"]
+    port = adapter.listening["metrics_port"]
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as r:
         return r.read().decode()
 
 
 def test_connections_beyond_the_limit_are_refused(service, start_adapter):
-    import time
     a = start_adapter(service.address, "--max-connections=2", "--metrics-listen=127.0.0.1:0")
     first, second = Client(a.path), Client(a.path)
     assert first.ask("tls_policy d-311.dane.test").startswith("OK")
