@@ -29,8 +29,10 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/synchronization/mutex.h"
-#include "danegate/v1/validator.grpc.pb.h"
-#include "grpcpp/grpcpp.h"
+#include "absl/time/time.h"
+#include "danegate/v1/validator.pb.h"
+#include "grpcpp/channel.h"
+#include "service/api/remote.h"
 #include "service/common/file.h"
 
 namespace danegate::client {
@@ -42,9 +44,7 @@ constexpr size_t kMaxChainCertificates = 16;
 constexpr size_t kMaxCertificateSize = 64 * 1024;
 
 struct Config {
-  std::string server;
-  std::string ca_file, cert_file, key_file, server_name;
-  int timeout_ms = 2000;
+  api::RemoteOptions remote{.timeout = absl::Milliseconds(2000)};
   // Ask in this process on a channel kept between calls. Only for processes
   // that never fork after a call. Otherwise each call runs in a child process
   // (see Isolated): gRPC 1.51 can neither be forked reliably while it has
@@ -78,15 +78,15 @@ absl::StatusOr<Config> ParseConfig(const std::string& path) {
     const std::string key(absl::StripAsciiWhitespace(line.substr(0, eq)));
     const std::string value(absl::StripAsciiWhitespace(line.substr(eq + 1)));
     if (key == "server") {
-      config.server = value;
+      config.remote.server = value;
     } else if (key == "tls_ca") {
-      config.ca_file = value;
+      config.remote.ca_file = value;
     } else if (key == "tls_cert") {
-      config.cert_file = value;
+      config.remote.cert_file = value;
     } else if (key == "tls_key") {
-      config.key_file = value;
+      config.remote.key_file = value;
     } else if (key == "tls_server_name") {
-      config.server_name = value;
+      config.remote.server_name = value;
     } else if (key == "keep_channel") {
       if (value != "true" && value != "false") {
         return absl::InvalidArgumentError(absl::StrCat(path, ":", line_number,
@@ -94,41 +94,29 @@ absl::StatusOr<Config> ParseConfig(const std::string& path) {
       }
       config.keep_channel = value == "true";
     } else if (key == "timeout_ms") {
-      if (!absl::SimpleAtoi(value, &config.timeout_ms) || config.timeout_ms < 1 ||
-          config.timeout_ms > 600000) {
+      int timeout_ms = 0;
+      if (!absl::SimpleAtoi(value, &timeout_ms) || timeout_ms < 1 || timeout_ms > 600000) {
         return absl::InvalidArgumentError(absl::StrCat(path, ":", line_number,
                                                        ": timeout_ms must be 1..600000"));
       }
+      config.remote.timeout = absl::Milliseconds(timeout_ms);
     } else {
       return absl::InvalidArgumentError(absl::StrCat(path, ":", line_number, ": unknown key '",
                                                      key, "'"));
     }
   }
-  if (config.server.empty()) return absl::InvalidArgumentError(absl::StrCat(path, ": no server"));
+  if (config.remote.server.empty()) return absl::InvalidArgumentError(absl::StrCat(path, ": no server"));
   return config;
 }
 
-absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeChannel(const Config& c) {
-  grpc::ChannelArguments args;
-  // A subchannel pool per channel: nothing shared survives a dropped channel.
-  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-  if (c.ca_file.empty()) {
-    return grpc::CreateCustomChannel(c.server, grpc::InsecureChannelCredentials(), args);
+absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeChannel(const std::string& path,
+                                                           const Config& c) {
+  absl::StatusOr<std::shared_ptr<grpc::Channel>> channel =
+      api::ConnectValidator(c.remote, {.ca = "tls_ca", .cert = "tls_cert", .key = "tls_key"});
+  if (!channel.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ": ", channel.status().message()));
   }
-  grpc::SslCredentialsOptions ssl;
-  absl::StatusOr<std::string> ca = common::ReadFileBounded(c.ca_file, 1 << 20);
-  if (!ca.ok()) return ca.status();
-  ssl.pem_root_certs = *std::move(ca);
-  if (!c.cert_file.empty()) {
-    absl::StatusOr<std::string> cert = common::ReadFileBounded(c.cert_file, 1 << 20);
-    if (!cert.ok()) return cert.status();
-    absl::StatusOr<std::string> key = common::ReadFileBounded(c.key_file, 1 << 20);
-    if (!key.ok()) return key.status();
-    ssl.pem_cert_chain = *std::move(cert);
-    ssl.pem_private_key = *std::move(key);
-  }
-  if (!c.server_name.empty()) args.SetSslTargetNameOverride(c.server_name);
-  return grpc::CreateCustomChannel(c.server, grpc::SslCredentials(ssl), args);
+  return channel;
 }
 
 // Returns the entry for `path`, parsing its configuration on first use.
@@ -151,16 +139,17 @@ absl::StatusOr<Config> ConfigFor(const std::string& path) {
 }
 
 // Returns the channel and deadline for `path`, building them if needed.
-absl::StatusOr<std::pair<std::shared_ptr<grpc::Channel>, int>> ChannelFor(const std::string& path) {
+absl::StatusOr<std::pair<std::shared_ptr<grpc::Channel>, absl::Duration>> ChannelFor(
+    const std::string& path) {
   absl::MutexLock lock(&mu);
   absl::StatusOr<Connection*> entry = EntryFor(path);
   if (!entry.ok()) return entry.status();
   if ((*entry)->channel == nullptr) {
-    absl::StatusOr<std::shared_ptr<grpc::Channel>> channel = MakeChannel((*entry)->config);
+    absl::StatusOr<std::shared_ptr<grpc::Channel>> channel = MakeChannel(path, (*entry)->config);
     if (!channel.ok()) return channel.status();
     (*entry)->channel = *std::move(channel);
   }
-  return std::make_pair((*entry)->channel, (*entry)->config.timeout_ms);
+  return std::make_pair((*entry)->channel, (*entry)->config.remote.timeout);
 }
 
 void Copy(char* dst, size_t size, absl::string_view src) {
@@ -189,11 +178,14 @@ int DeferFromStatus(danegate_answer* out, const absl::Status& status) {
   return Defer(out, "plugin_error", status.message());
 }
 
-int DeferFromGrpc(danegate_answer* out, const grpc::Status& status) {
+// A DEFER for a call that failed: the service refused the question, or
+// could not be asked.
+int DeferFromCall(danegate_answer* out, const absl::Status& status) {
   const char* reason = "validator_unavailable";
-  if (status.error_code() == grpc::StatusCode::INVALID_ARGUMENT) reason = "invalid_argument";
+  if (absl::IsInvalidArgument(status)) reason = "invalid_argument";
   return Defer(out, reason,
-               absl::StrCat("danegated: ", status.error_code(), " ", status.error_message()));
+               absl::StrCat("danegated: ", absl::StatusCodeToString(status.code()), " ",
+                            status.message()));
 }
 
 // Fills action/reason/detail from a response; false if it is malformed.
@@ -222,23 +214,20 @@ std::string TlsaText(const v1::TlsaRecord& r) {
 // well-formed answer; false with `out` holding a DEFER otherwise.
 template <typename Request, typename Response>
 bool Ask(const char* config_path, const Request& request,
-         grpc::Status (v1::Validator::Stub::*method)(grpc::ClientContext*, const Request&,
-                                                      Response*),
+         absl::StatusOr<Response> (*remote)(const std::shared_ptr<grpc::Channel>&,
+                                            absl::Duration, const Request&),
          Response* response, danegate_answer* out) {
   auto channel = ChannelFor(config_path);
   if (!channel.ok()) {
     DeferFromStatus(out, channel.status());
     return false;
   }
-  std::unique_ptr<v1::Validator::Stub> stub = v1::Validator::NewStub(channel->first);
-  grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() +
-                       std::chrono::milliseconds(channel->second));
-  const grpc::Status status = ((*stub).*method)(&context, request, response);
-  if (!status.ok()) {
-    DeferFromGrpc(out, status);
+  absl::StatusOr<Response> answer = remote(channel->first, channel->second, request);
+  if (!answer.ok()) {
+    DeferFromCall(out, answer.status());
     return false;
   }
+  *response = *std::move(answer);
   if (!FillCommon(response->action(), response->reason(), response->detail(), out)) {
     Defer(out, "malformed_answer", "danegated answered with no action");
     return false;
@@ -253,7 +242,7 @@ int ResolvePolicy(const char* config_path, const char* domain, unsigned port,
   request.set_domain(domain);
   request.set_port(port);
   v1::ResolvePolicyResponse response;
-  if (!Ask(config_path, request, &v1::Validator::Stub::ResolvePolicy, &response, out)) return -1;
+  if (!Ask(config_path, request, &api::RemoteResolvePolicy, &response, out)) return -1;
   // Every host needs TLS except those the policy lets go without it; a
   // host unknown to the policy needs TLS too (fail closed).
   std::vector<std::string> items;
@@ -299,7 +288,7 @@ int VerifyPeer(const char* config_path, const char* domain, const char* mx_host,
     request.add_chain(reinterpret_cast<const char*>(der[i]), der_len[i]);
   }
   v1::VerifyPeerResponse response;
-  if (!Ask(config_path, request, &v1::Validator::Stub::VerifyPeer, &response, out)) return -1;
+  if (!Ask(config_path, request, &api::RemoteVerifyPeer, &response, out)) return -1;
   out->authenticated = response.authenticated() ? 1 : 0;
   if (response.has_matched_tlsa()) {
     Copy(out->matched_tlsa, sizeof out->matched_tlsa, TlsaText(response.matched_tlsa()));
@@ -346,7 +335,7 @@ int Isolated(const Config& config, danegate_answer* out, Ask ask) {
   char* p = reinterpret_cast<char*>(&answer);
   size_t got = 0;
   const auto deadline = std::chrono::steady_clock::now() +
-                        std::chrono::milliseconds(config.timeout_ms + 3000);
+                        absl::ToChronoMilliseconds(config.remote.timeout + absl::Seconds(3));
   while (got < sizeof answer) {
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
                           deadline - std::chrono::steady_clock::now()).count();

@@ -29,7 +29,7 @@ void LookupMetrics::Record(absl::string_view request, const MapReply& reply,
   ++lookups_[Key{map, static_cast<int>(reply.status), reply.reason}];
 }
 
-std::string LookupMetrics::Render(size_t open_connections) const {
+std::string LookupMetrics::Render(size_t open_connections, bool validator_ready) const {
   std::string out;
   common::PrometheusHeader(out, "danegate_postfix_lookups_total", "counter",
                            "Socketmap lookups answered, by table, reply status and reason code");
@@ -55,6 +55,9 @@ std::string LookupMetrics::Render(size_t open_connections) const {
   common::PrometheusHeader(out, "danegate_postfix_connections", "gauge",
                            "Open connections from Postfix processes");
   absl::StrAppend(&out, "danegate_postfix_connections ", open_connections, "\n");
+  common::PrometheusHeader(out, "danegate_postfix_validator_up", "gauge",
+                           "1 while the gRPC channel to danegated is connected");
+  absl::StrAppend(&out, "danegate_postfix_validator_up ", validator_ready ? 1 : 0, "\n");
   return out;
 }
 

@@ -25,8 +25,9 @@ class LookupMetrics {
   // come from danegate's own fixed set.
   void Record(absl::string_view request, const MapReply& reply, absl::Duration latency);
 
-  // Returns the text exposition, with `open_connections` as a gauge.
-  std::string Render(size_t open_connections) const;
+  // Returns the text exposition, with `open_connections` and whether the
+  // channel to danegated is connected (`validator_ready`) as gauges.
+  std::string Render(size_t open_connections, bool validator_ready) const;
 
  private:
   static constexpr int kMaps = 3;  // tls_policy, transport, invalid

@@ -4,6 +4,7 @@
 // verdict. Wires the socket server, the lookup and the gRPC channel together.
 #include <signal.h>
 
+#include <atomic>
 #include <cstdio>
 #include <exception>
 #include <iostream>
@@ -131,6 +132,13 @@ int Main(int argc, char** argv) {
         return path->substr(postfix_chroot.size());  // as smtp(8) sees it
       });
   LookupMetrics metrics;
+  std::atomic<bool> validator_ready{false};
+  api::ChannelWatcher watcher(*channel, [&](grpc_connectivity_state state) {
+    validator_ready = state == GRPC_CHANNEL_READY;
+    common::Log(state == GRPC_CHANNEL_TRANSIENT_FAILURE ? "warning" : "info",
+                "validator connection",
+                {{"server", remote.server}, {"state", api::ConnectivityStateName(state)}});
+  });
   auto handler = [&lookup, &metrics](absl::string_view request) {
     const absl::Time start = absl::Now();
     MapReply reply = lookup.Answer(request);
@@ -151,7 +159,7 @@ int Main(int argc, char** argv) {
   if (!metrics_listen.empty()) {
     absl::StatusOr<std::unique_ptr<common::MetricsHttpServer>> started =
         common::MetricsHttpServer::Start(
-            metrics_listen, [&] { return metrics.Render((*server)->open_connections()); });
+            metrics_listen, [&] { return metrics.Render((*server)->open_connections(), validator_ready); });
     if (!started.ok()) return Usage(std::string(started.status().message()));
     metrics_http = *std::move(started);
   }

@@ -18,29 +18,37 @@ absl::StatusOr<std::string> ReadFile(const std::string& flag, const std::string&
 
 }  // namespace
 
-absl::StatusOr<std::shared_ptr<grpc::Channel>> ConnectValidator(const RemoteOptions& o) {
+absl::StatusOr<std::shared_ptr<grpc::Channel>> ConnectValidator(const RemoteOptions& o,
+                                                                 const RemoteOptionNames& names) {
+  grpc::ChannelArguments args;
+  // Nothing shared with other channels of the process (the client library
+  // keeps one per configuration file).
+  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS,
+              static_cast<int>(absl::ToInt64Milliseconds(kMaxReconnectBackoff)));
   if (o.ca_file.empty()) {
     if (!o.cert_file.empty()) {
-      return absl::InvalidArgumentError("--tls-cert needs --tls-ca (TLS to the server)");
+      return absl::InvalidArgumentError(
+          absl::StrCat(names.cert, " needs ", names.ca, " (TLS to the server)"));
     }
-    return grpc::CreateChannel(o.server, grpc::InsecureChannelCredentials());
+    return grpc::CreateCustomChannel(o.server, grpc::InsecureChannelCredentials(), args);
   }
   grpc::SslCredentialsOptions ssl;
-  absl::StatusOr<std::string> ca = ReadFile("--tls-ca", o.ca_file);
+  absl::StatusOr<std::string> ca = ReadFile(names.ca, o.ca_file);
   if (!ca.ok()) return ca.status();
   ssl.pem_root_certs = *std::move(ca);
   if (o.cert_file.empty() != o.key_file.empty()) {
-    return absl::InvalidArgumentError("--tls-cert and --tls-key go together");
+    return absl::InvalidArgumentError(absl::StrCat(names.cert, " and ", names.key, " go together"));
   }
   if (!o.cert_file.empty()) {
-    absl::StatusOr<std::string> cert = ReadFile("--tls-cert", o.cert_file);
+    absl::StatusOr<std::string> cert = ReadFile(names.cert, o.cert_file);
     if (!cert.ok()) return cert.status();
-    absl::StatusOr<std::string> key = ReadFile("--tls-key", o.key_file);
+    absl::StatusOr<std::string> key = ReadFile(names.key, o.key_file);
     if (!key.ok()) return key.status();
     ssl.pem_cert_chain = *std::move(cert);
     ssl.pem_private_key = *std::move(key);
   }
-  grpc::ChannelArguments args;
   if (!o.server_name.empty()) args.SetSslTargetNameOverride(o.server_name);
   return grpc::CreateCustomChannel(o.server, grpc::SslCredentials(ssl), args);
 }
@@ -78,6 +86,39 @@ absl::StatusOr<v1::VerifyPeerResponse> RemoteVerifyPeer(
     const v1::VerifyPeerRequest& request) {
   return Call<v1::VerifyPeerResponse>(channel, timeout, request,
                                       &v1::Validator::Stub::VerifyPeer);
+}
+
+ChannelWatcher::ChannelWatcher(std::shared_ptr<grpc::Channel> channel,
+                               std::function<void(grpc_connectivity_state)> on_change)
+    : channel_(std::move(channel)), on_change_(std::move(on_change)), thread_([this] { Run(); }) {}
+
+ChannelWatcher::~ChannelWatcher() {
+  stop_ = true;
+  thread_.join();
+}
+
+void ChannelWatcher::Run() {
+  bool first = true;
+  grpc_connectivity_state reported = GRPC_CHANNEL_IDLE;
+  while (!stop_) {
+    const grpc_connectivity_state state = channel_->GetState(/*try_to_connect=*/true);
+    if (first || state != reported) on_change_(state);
+    first = false;
+    reported = state;
+    // Bounded waits, so that the destructor is answered within one.
+    channel_->WaitForStateChange(state, absl::ToChronoTime(absl::Now() + absl::Milliseconds(200)));
+  }
+}
+
+const char* ConnectivityStateName(grpc_connectivity_state state) {
+  switch (state) {
+    case GRPC_CHANNEL_IDLE: return "idle";
+    case GRPC_CHANNEL_CONNECTING: return "connecting";
+    case GRPC_CHANNEL_READY: return "ready";
+    case GRPC_CHANNEL_TRANSIENT_FAILURE: return "transient_failure";
+    case GRPC_CHANNEL_SHUTDOWN: return "shutdown";
+  }
+  return "unknown";
 }
 
 }  // namespace danegate::api

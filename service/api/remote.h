@@ -1,11 +1,14 @@
 // Asking a danegated over gRPC: a channel built from TLS options, and the
-// two questions with a deadline on every call. Shared by `danegate --server`
-// and `danegate-postfix`.
+// two questions with a deadline on every call. Shared by `danegate --server`,
+// `danegate-postfix` and the MTA client library.
 #ifndef DANEGATE_SERVICE_API_REMOTE_H_
 #define DANEGATE_SERVICE_API_REMOTE_H_
 
+#include <atomic>
+#include <functional>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -23,10 +26,24 @@ struct RemoteOptions {
   absl::Duration timeout = absl::Seconds(10);
 };
 
+// How errors name the TLS options: flags for the programs, keys for the
+// client library's configuration file.
+struct RemoteOptionNames {
+  const char* ca = "--tls-ca";
+  const char* cert = "--tls-cert";
+  const char* key = "--tls-key";
+};
+
 // Builds a channel to options.server (plaintext without ca_file). Fails with
-// InvalidArgument naming the flag when a file cannot be read or the TLS
-// options do not go together. Connects lazily.
-absl::StatusOr<std::shared_ptr<grpc::Channel>> ConnectValidator(const RemoteOptions& options);
+// InvalidArgument naming the option when a file cannot be read or the TLS
+// options do not go together. Connects lazily. The channel has its own
+// subchannels, and while the validator is unreachable it retries connecting
+// at least every kMaxReconnectBackoff, so a restarted danegated is used
+// again within about that time (gRPC's default backoff grows to 2 minutes,
+// and calls fail fast meanwhile).
+inline constexpr absl::Duration kMaxReconnectBackoff = absl::Seconds(1);
+absl::StatusOr<std::shared_ptr<grpc::Channel>> ConnectValidator(
+    const RemoteOptions& options, const RemoteOptionNames& names = {});
 
 // Each asks on `channel` with the deadline `timeout` and returns the
 // response, or the call's status as an absl::Status with the same code
@@ -37,6 +54,33 @@ absl::StatusOr<v1::ResolvePolicyResponse> RemoteResolvePolicy(
 absl::StatusOr<v1::VerifyPeerResponse> RemoteVerifyPeer(
     const std::shared_ptr<grpc::Channel>& channel, absl::Duration timeout,
     const v1::VerifyPeerRequest& request);
+
+// Keeps a long-lived channel connecting, and reports its state. A process
+// that only makes fail-fast calls leaves nobody waiting on the channel while
+// the validator is down, so gRPC would notice that it is back only on its
+// 5-second backup poll; the watcher asks an idle channel to connect and
+// waits on every state change, so a restarted danegated is used again within
+// kMaxReconnectBackoff. `on_change` runs on the watcher's thread with each
+// new state (the first call reports the initial one). Stops when destroyed.
+class ChannelWatcher {
+ public:
+  ChannelWatcher(std::shared_ptr<grpc::Channel> channel,
+                 std::function<void(grpc_connectivity_state)> on_change);
+  ~ChannelWatcher();
+  ChannelWatcher(const ChannelWatcher&) = delete;
+  ChannelWatcher& operator=(const ChannelWatcher&) = delete;
+
+ private:
+  void Run();
+
+  const std::shared_ptr<grpc::Channel> channel_;
+  const std::function<void(grpc_connectivity_state)> on_change_;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+// "idle", "connecting", "ready", "transient_failure" or "shutdown".
+const char* ConnectivityStateName(grpc_connectivity_state state);
 
 }  // namespace danegate::api
 

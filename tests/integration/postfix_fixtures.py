@@ -176,7 +176,11 @@ smtp_tls_CAfile =
         is also waited for at the receiver."""
         pattern = re.escape(f" {queue_id}: to=<") + ".*" + (f"status={status}" if status
                                                             else "status=")
-        line = wait_for_line(self.maillog, pattern, timeout=30)
+        try:
+            line = wait_for_line(self.maillog, pattern, timeout=30)
+        except TimeoutError as e:
+            raise TimeoutError(f"{e}\n--- every line of {queue_id}:\n{self.log_for(queue_id)}"
+                               f"--- adapter:\n{''.join(self.adapter.lines[-20:])}") from None
         self._wait_stored(line)
         return line
 

@@ -117,6 +117,14 @@ def metrics_text(adapter):
         return r.read().decode()
 
 
+def wait_metric(adapter, line, timeout=20):
+    """Waits until the adapter's /metrics has `line` (a whole line)."""
+    deadline = time.monotonic() + timeout
+    while line + "\n" not in metrics_text(adapter):
+        assert time.monotonic() < deadline, metrics_text(adapter)
+        time.sleep(0.05)
+
+
 def test_connections_beyond_the_limit_are_refused(service, start_adapter):
     a = start_adapter(service.address, "--max-connections=2", "--metrics-listen=127.0.0.1:0")
     first, second = Client(a.path), Client(a.path)
@@ -127,10 +135,7 @@ def test_connections_beyond_the_limit_are_refused(service, start_adapter):
     a.wait_for([r"connection refused, at --max-connections"])
     first.close()
     # A slot is free again once the server has closed its side of `first`.
-    deadline = time.monotonic() + 20
-    while "danegate_postfix_connections 1\n" not in metrics_text(a):
-        assert time.monotonic() < deadline, metrics_text(a)
-        time.sleep(0.05)
+    wait_metric(a, "danegate_postfix_connections 1")
     assert Client(a.path).ask("tls_policy insec.dane.test") == "OK may"
     assert second.ask("tls_policy insec.dane.test") == "OK may"
 
@@ -224,3 +229,26 @@ def test_metrics_count_lookups_by_table_status_and_reason(service, start_adapter
         "danegate_postfix_connections 1",
     ]:
         assert line in text, text
+
+
+def test_a_restarted_validator_is_used_again(danegated_bin, lab, start_adapter, tmp_path):
+    d = Danegated(danegated_bin, str(tmp_path / "before"), lab.resolver_args())
+    port = d.port
+    a = start_adapter(d.address, "--metrics-listen=127.0.0.1:0")
+    c = Client(a.path)
+    wait_metric(a, "danegate_postfix_validator_up 1")  # connected before the first lookup
+    assert c.ask("tls_policy d-311.dane.test").startswith("OK fingerprint")
+    d.stop()
+    wait_metric(a, "danegate_postfix_validator_up 0")
+    assert c.ask("tls_policy d-311.dane.test").startswith("TEMP danegate: validator_unavailable")
+    a.wait_for([r'"msg":"validator connection".*"state":"transient_failure"'])
+    d = Danegated(danegated_bin, str(tmp_path / "after"), lab.resolver_args(),
+                  listen=f"127.0.0.1:{port}")
+    try:
+        started = time.monotonic()
+        wait_metric(a, "danegate_postfix_validator_up 1")
+        print(f"adapter reconnected {time.monotonic() - started:.2f} s after danegated served")
+        # Connected again before any lookup asked for it: the next one is answered.
+        assert c.ask("tls_policy d-311.dane.test").startswith("OK fingerprint")
+    finally:
+        d.stop()
