@@ -230,6 +230,11 @@ int Main(int argc, char** argv) {
     run.Wait();
   } else {
     // Open loop: a pacer starts call k at start + k / rate on a free slot.
+    // It sleeps until the next call is due and then starts every call that
+    // is due, and it waits without spinning when every slot is busy (the
+    // server is behind): a spinning or per-call-waking pacer would take the
+    // CPU that the server and the completions need. A call's latency counts
+    // from when it was due, so a late start is measured, not hidden.
     absl::Mutex mu;
     std::vector<Slot*> idle;
     int busy = 0;
@@ -242,23 +247,22 @@ int Main(int argc, char** argv) {
       };
     }
     const auto period = std::chrono::duration<double>(1.0 / o.rate);
-    for (uint64_t k = 0;; ++k) {
-      const auto when = run.start() + std::chrono::duration_cast<Clock::duration>(period * k);
-      if (when >= run.end()) break;
-      std::this_thread::sleep_until(when);
-      Slot* slot = nullptr;
-      while (slot == nullptr) {  // all slots busy: the server is behind
+    auto due = [&](uint64_t k) {
+      return run.start() + std::chrono::duration_cast<Clock::duration>(period * k);
+    };
+    const auto has_idle = [&idle] { return !idle.empty(); };
+    for (uint64_t k = 0; due(k) < run.end();) {
+      std::this_thread::sleep_until(due(k));
+      for (const auto now = Clock::now(); due(k) <= now && due(k) < run.end(); ++k) {
+        Slot* slot = nullptr;
         {
-          absl::MutexLock lock(&mu);
-          if (!idle.empty()) {
-            slot = idle.back();
-            idle.pop_back();
-            ++busy;
-          }
+          absl::MutexLock lock(&mu, absl::Condition(&has_idle));
+          slot = idle.back();
+          idle.pop_back();
+          ++busy;
         }
-        if (slot == nullptr) std::this_thread::yield();
+        slot->Issue(due(k));
       }
-      slot->Issue(when);
     }
     // Let the last calls finish before reporting.
     mu.LockWhen(absl::Condition(+[](int* b) { return *b == 0; }, &busy));

@@ -40,6 +40,20 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def context_switches(pid):
+    """Context switches of every thread of process `pid` so far."""
+    total = 0
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/status") as f:
+                for line in f:
+                    if "ctxt_switches:" in line:  # voluntary and nonvoluntary
+                        total += int(line.split()[1])
+        except FileNotFoundError:
+            pass  # the thread ended
+    return total
+
+
 def children_cpu_seconds():
     t = os.times()
     return t.children_user + t.children_system
@@ -49,6 +63,7 @@ def loadgen(target, rpc, args, extra=(), server_pid=None):
     """Runs the load generator; adds the server's and the client's CPU time
     per call (µs) when `server_pid` is given."""
     server0, client0 = (cpu_seconds(server_pid) if server_pid else 0), children_cpu_seconds()
+    switches0 = context_switches(server_pid) if server_pid else 0
     out = subprocess.run([*CLIENT_PREFIX, LOADGEN, f"--target={target}", f"--rpc={rpc}",
                           f"--duration={args.duration}", f"--inflight={args.inflight}",
                           f"--connections={args.connections}", *extra],
@@ -57,6 +72,7 @@ def loadgen(target, rpc, args, extra=(), server_pid=None):
     calls = max(1, result["calls"] + result["errors"])
     if server_pid:
         result["server_us"] = (cpu_seconds(server_pid) - server0) / calls * 1e6
+        result["server_switches"] = (context_switches(server_pid) - switches0) / calls
     result["client_us"] = (children_cpu_seconds() - client0) / calls * 1e6
     return result
 
@@ -128,23 +144,25 @@ def main():
         print(f"median of {args.repeat} repetition(s); × ceiling: median [min–max] of the "
               "per-repetition ratios\n")
         print("| workload | RPS | × ceiling | p50 µs | p90 µs | p99 µs | p99.9 µs | errors | "
-              "server CPU µs/call | client CPU µs/call |")
-        print("|---|---|---|---|---|---|---|---|---|---|")
+              "server CPU µs/call | client CPU µs/call | server context switches/call |")
+        print("|---|---|---|---|---|---|---|---|---|---|---|")
         for name, r in rows:
             spread = (f" [{r['ratio_min']:.2f}–{r['ratio_max']:.2f}]"
                       if r["ratio_min"] is not None and args.repeat > 1 else "")
             print(f"| {name} | {r['rps']:.0f} | {r['ratio']:.2f}{spread} | "
                   f"{r['p50_us']:.0f} | {r['p90_us']:.0f} | {r['p99_us']:.0f} | "
                   f"{r['p999_us']:.0f} | {r['errors']} | {r['server_us']:.1f} | "
-                  f"{r['client_us']:.1f} |")
+                  f"{r['client_us']:.1f} | {r['server_switches']:.2f} |")
         calls = cold_row["calls"] + cold_row["errors"]
         print(f"\ncold path: {queries} queries reached the lab resolver for about {calls} "
               f"measured decisions (+ warm-up): {queries / max(1, calls):.1f} per decision "
               "(MX; A, AAAA and TLSA only for hosts behind a secure MX; getdns keeps "
               "the DNSKEY/DS it validated with)")
 
-        # Latency at a quarter and half the ceiling's rate, open loop.
+        # Latency at a tenth, a quarter and half the ceiling's rate, open loop.
         for fraction, name, rpc, extra in [
+                (0.1, "ResolvePolicy cached", "policy",
+                 [f"--domains={','.join(CACHED_DOMAINS)}"]),
                 (0.25, "ResolvePolicy cached", "policy",
                  [f"--domains={','.join(CACHED_DOMAINS)}"]),
                 (0.5, "ResolvePolicy cached", "policy",
@@ -154,10 +172,12 @@ def main():
             rate = ceiling["rps"] * fraction
             r = loadgen(d.address, rpc, argparse.Namespace(
                 duration=args.duration, inflight=256, connections=args.connections),
-                [*extra, f"--rate={rate:.0f}"])
+                [*extra, f"--rate={rate:.0f}"], server_pid=d.pid)
             print(f"{name} at {fraction} × the ceiling ({rate:.0f} RPS offered, open loop): "
                   f"{r['rps']:.0f} RPS, p50 {r['p50_us']:.0f} µs, p99 {r['p99_us']:.0f} µs, "
-                  f"p99.9 {r['p999_us']:.0f} µs")
+                  f"p99.9 {r['p999_us']:.0f} µs; per call: server {r['server_us']:.0f} µs CPU "
+                  f"and {r['server_switches']:.1f} context switches, client {r['client_us']:.0f}"
+                  " µs CPU")
 
         # Coalescing: 1000 concurrent requests for one uncached domain.
         generate_stubs(os.path.join(work, "stubs"))
