@@ -1,5 +1,7 @@
 #include "plugin/postfix/lookup.h"
 
+#include <variant>
+
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "service/api/convert.h"
@@ -9,11 +11,6 @@ namespace {
 
 MapReply Reply(MapReply::Status status, std::string data, std::string reason) {
   return MapReply{status, std::move(data), std::move(reason)};
-}
-
-// Reason code of a message "reason_code: detail".
-std::string ReasonOf(absl::string_view message) {
-  return std::string(message.substr(0, message.find(':')));
 }
 
 // The reply for a question danegated did not answer.
@@ -61,14 +58,17 @@ MapReply Lookup::Answer(absl::string_view request) const {
 MapReply Lookup::AnswerTlsPolicy(const std::string& domain) const {
   absl::StatusOr<v1::ResolvePolicyResponse> answer = ask_(domain);
   if (!answer.ok()) return Unanswered(answer.status());
-  absl::StatusOr<TlsPolicy> policy = TlsPolicyFor(*answer);
-  if (!policy.ok()) {
-    return Reply(MapReply::Status::kTemp, absl::StrCat("danegate: ", policy.status().message()),
-                 ReasonOf(policy.status().message()));
+  std::variant<TlsPolicy, NoPolicy> decided = TlsPolicyFor(*answer);
+  if (const NoPolicy* none = std::get_if<NoPolicy>(&decided)) {
+    return Reply(MapReply::Status::kTemp,
+                 absl::StrCat("danegate: ", none->reason,
+                              none->detail.empty() ? "" : ": ", none->detail),
+                 none->reason);
   }
+  const TlsPolicy& policy = std::get<TlsPolicy>(decided);
   std::string tafile;
-  if (policy->level == TlsPolicy::Level::kSecure) {
-    absl::StatusOr<std::string> stored = store_(policy->trust_anchors_pem);
+  if (policy.level == TlsPolicy::Level::kSecure) {
+    absl::StatusOr<std::string> stored = store_(policy.trust_anchors_pem);
     if (!stored.ok()) {
       return Reply(MapReply::Status::kTemp,
                    absl::StrCat("danegate: trust_anchor_file: ", stored.status().message()),
@@ -76,7 +76,7 @@ MapReply Lookup::AnswerTlsPolicy(const std::string& domain) const {
     }
     tafile = *std::move(stored);
   }
-  return Reply(MapReply::Status::kOk, TlsPolicyText(*policy, tafile), policy->reason);
+  return Reply(MapReply::Status::kOk, TlsPolicyText(policy, tafile), policy.reason);
 }
 
 MapReply Lookup::AnswerTransport(const std::string& domain) const {

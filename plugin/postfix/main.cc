@@ -5,6 +5,7 @@
 #include <signal.h>
 
 #include <atomic>
+#include <charconv>
 #include <cstdio>
 #include <exception>
 #include <iostream>
@@ -40,15 +41,13 @@ int Usage(const std::string& message) {
   return kExitUsage;
 }
 
+// Parses all of `text` as an unsigned number in `base` within [min, max]
+// (no sign, no spaces).
 bool ParseCount(const std::string& text, int base, size_t min, size_t max, size_t* out) {
-  unsigned long value = 0;
-  try {
-    size_t used = 0;
-    value = std::stoul(text, &used, base);
-    if (used != text.size()) return false;
-  } catch (const std::exception&) {
-    return false;
-  }
+  size_t value = 0;
+  const char* end = text.data() + text.size();
+  const std::from_chars_result parsed = std::from_chars(text.data(), end, value, base);
+  if (text.empty() || parsed.ec != std::errc() || parsed.ptr != end) return false;
   if (value < min || value > max) return false;
   *out = value;
   return true;

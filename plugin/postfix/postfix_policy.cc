@@ -5,7 +5,7 @@
 #include <set>
 #include <utility>
 
-#include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -71,14 +71,14 @@ std::string MapReply::Payload() const {
   return "TEMP internal error";
 }
 
-absl::StatusOr<TlsPolicy> TlsPolicyFor(const v1::ResolvePolicyResponse& answer) {
+std::variant<TlsPolicy, NoPolicy> TlsPolicyFor(const v1::ResolvePolicyResponse& answer) {
   if (answer.action() == v1::ACTION_REJECT) {
-    return absl::FailedPreconditionError(
-        absl::StrCat(Because(answer.reason(), answer.detail()),
-                     " (rejected: bounced by the danegate transport table)"));
+    return NoPolicy{api::ReasonToken(answer.reason()),
+                    absl::StrCat(answer.detail(),
+                                 " (rejected: bounced by the danegate transport table)")};
   }
   if (answer.action() != v1::ACTION_DELIVER) {
-    return absl::UnavailableError(Because(answer.reason(), answer.detail()));
+    return NoPolicy{api::ReasonToken(answer.reason()), answer.detail()};
   }
   enum class Kind { kNone, kFingerprint, kSecure } kind = Kind::kNone;
   bool mandatory = false, dane = false;
@@ -102,9 +102,9 @@ absl::StatusOr<TlsPolicy> TlsPolicyFor(const v1::ResolvePolicyResponse& answer) 
     return policy;
   }
   if (kind == Kind::kNone) {
-    return absl::FailedPreconditionError(
-        "tlsa_not_expressible: no MX host has a DANE-EE SHA-256 or full DANE-TA record, "
-        "which is all a Postfix TLS policy can enforce");
+    return NoPolicy{"tlsa_not_expressible",
+                    "no MX host has a DANE-EE SHA-256 or full DANE-TA record, which is all a "
+                    "Postfix TLS policy can enforce"};
   }
   for (const auto& [host, form] : dane_hosts) {
     if (kind == Kind::kFingerprint) {

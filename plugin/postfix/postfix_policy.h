@@ -21,9 +21,9 @@
 
 #include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
-#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "danegate/v1/validator.pb.h"
 
@@ -47,10 +47,16 @@ struct TlsPolicy {
   std::string reason;                     // reason code of the decision
 };
 
-// Returns the TLS policy for `answer`, or, when no policy can be given,
-// Unavailable (defer) or FailedPrecondition (reject, not expressible) with
-// "REASON: detail" as the message.
-absl::StatusOr<TlsPolicy> TlsPolicyFor(const v1::ResolvePolicyResponse& answer);
+// Why no TLS policy can be given: Postfix must not deliver now (TEMP). A
+// defer, a reject (the transport table bounces it) or records a policy
+// cannot express.
+struct NoPolicy {
+  std::string reason;  // reason code
+  std::string detail;
+};
+
+// Returns the TLS policy for `answer`, or why there is none.
+std::variant<TlsPolicy, NoPolicy> TlsPolicyFor(const v1::ResolvePolicyResponse& answer);
 
 // Returns the policy table text, e.g. "fingerprint match=ab..|cd..";
 // `tafile` is where policy.trust_anchors_pem was stored (kSecure only).
