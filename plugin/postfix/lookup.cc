@@ -1,10 +1,14 @@
 #include "plugin/postfix/lookup.h"
 
+#include <optional>
 #include <variant>
+#include <vector>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "service/api/convert.h"
+#include "service/tlsa/association.h"
 
 namespace danegate::postfix {
 namespace {
@@ -55,14 +59,62 @@ MapReply Lookup::Answer(absl::string_view request) const {
                "invalid_argument");
 }
 
+std::vector<std::string> Lookup::AddFetchedAnchors(v1::ResolvePolicyResponse& answer) const {
+  std::vector<std::string> problems;
+  int fetches = 0;
+  for (const AnchorsToFetch& wanted : DigestAnchorsToFetch(answer)) {
+    v1::MxHost& host = *answer.mutable_mx(wanted.mx_index);
+    std::optional<absl::StatusOr<tlsa::DerChain>> chain;  // fetched when first needed
+    for (const tlsa::TlsaRecord& record : wanted.records) {
+      const std::string key = absl::StrCat(host.host(), " ", tlsa::TlsaText(record));
+      std::optional<std::string> full;
+      {
+        absl::MutexLock lock(&mu_);
+        auto it = anchors_.find(key);
+        if (it != anchors_.end() && it->second.until > absl::Now()) full = it->second.full_data;
+      }
+      if (!full.has_value()) {
+        if (!chain.has_value()) {
+          if (fetches == kMaxFetchesPerLookup) break;
+          ++fetches;
+          chain = fetch_(host.host(), host.host());
+        }
+        if (!chain->ok()) {
+          problems.push_back(std::string(chain->status().message()));
+          break;
+        }
+        absl::StatusOr<std::string> found = tlsa::FullDataFromChain(record, **chain);
+        if (!found.ok()) {
+          problems.push_back(absl::StrCat(host.host(), ": ", found.status().message()));
+          continue;
+        }
+        full = *std::move(found);
+        absl::MutexLock lock(&mu_);
+        if (anchors_.size() >= kMaxRememberedAnchors) anchors_.clear();
+        anchors_[key] = Remembered{*full, absl::Now() + kAnchorLifetime};
+      }
+      v1::TlsaRecord* added = host.add_tlsa();
+      added->set_usage(record.usage);
+      added->set_selector(record.selector);
+      added->set_matching_type(tlsa::kExact);
+      added->set_data(*std::move(full));
+    }
+  }
+  return problems;
+}
+
 MapReply Lookup::AnswerTlsPolicy(const std::string& domain) const {
   absl::StatusOr<v1::ResolvePolicyResponse> answer = ask_(domain);
   if (!answer.ok()) return Unanswered(answer.status());
+  const std::vector<std::string> problems = AddFetchedAnchors(*answer);
   std::variant<TlsPolicy, NoPolicy> decided = TlsPolicyFor(*answer);
   if (const NoPolicy* none = std::get_if<NoPolicy>(&decided)) {
+    std::string detail = none->detail;
+    if (!problems.empty()) {
+      absl::StrAppend(&detail, "; trust anchors not found: ", absl::StrJoin(problems, "; "));
+    }
     return Reply(MapReply::Status::kTemp,
-                 absl::StrCat("danegate: ", none->reason,
-                              none->detail.empty() ? "" : ": ", none->detail),
+                 absl::StrCat("danegate: ", none->reason, detail.empty() ? "" : ": ", detail),
                  none->reason);
   }
   const TlsPolicy& policy = std::get<TlsPolicy>(decided);

@@ -3,6 +3,7 @@
 // answers with the Postfix TLS policy or transport entry that enforces its
 // verdict. Wires the socket server, the lookup and the gRPC channel together.
 #include <signal.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <charconv>
@@ -21,6 +22,7 @@
 #include "plugin/postfix/lookup.h"
 #include "plugin/postfix/lookup_metrics.h"
 #include "plugin/postfix/socketmap_server.h"
+#include "plugin/postfix/starttls_probe.h"
 #include "plugin/postfix/trust_anchor_files.h"
 #include "service/api/remote.h"
 #include "service/common/flags.h"
@@ -35,6 +37,12 @@ constexpr int kExitUsage = 64;
 
 constexpr char kUsage[] =
     "usage: danegate-postfix --listen=unix:/PATH|127.0.0.1:PORT --server=HOST:PORT [flags]\n";
+
+std::string HostName() {
+  char name[256] = {};
+  if (gethostname(name, sizeof name - 1) != 0 || name[0] == '\0') return "localhost";
+  return name;
+}
 
 int Usage(const std::string& message) {
   std::cerr << "danegate-postfix: " << message << "\n" << kUsage;
@@ -58,7 +66,7 @@ int Main(int argc, char** argv) {
 
   api::RemoteOptions remote;
   std::string listen, timeout = "2s", ta_dir = "/var/lib/danegate-postfix/ta";
-  std::string postfix_chroot, metrics_listen;
+  std::string postfix_chroot, metrics_listen, probe_timeout = "10s", helo_name = HostName();
   std::string ta_files = "1000", max_connections = "256", smtp_port = "25", socket_mode = "0666";
   common::FlagSet flags;
   flags.String("listen", &listen, "ADDR", "unix:/PATH, 127.0.0.1:PORT or [::1]:PORT (required)");
@@ -81,6 +89,10 @@ int Main(int argc, char** argv) {
                "concurrent Postfix connections (default 256)");
   flags.String("smtp-port", &smtp_port, "PORT", "SMTP port of the TLSA lookups (default 25)");
   flags.String("socket-mode", &socket_mode, "OCTAL", "unix socket permissions (default 0666)");
+  flags.String("probe-timeout", &probe_timeout, "DURATION",
+               "for a dane host with only digest DANE-TA records: deadline of the STARTTLS "
+               "connection that fetches its chain to find the trust anchors (default 10s)");
+  flags.String("helo-name", &helo_name, "NAME", "EHLO name of that connection (default: hostname)");
   absl::StatusOr<std::vector<std::string>> args =
       flags.Parse(std::vector<std::string>(argv + 1, argv + argc));
   if (!args.ok()) return Usage(std::string(args.status().message()));
@@ -98,6 +110,15 @@ int Main(int argc, char** argv) {
       remote.timeout > absl::Minutes(1)) {
     return Usage("--timeout must be a duration in (0, 1m], e.g. 2s");
   }
+  ProbeOptions probe{.helo_name = helo_name};
+  if (!absl::ParseDuration(probe_timeout, &probe.timeout) ||
+      probe.timeout <= absl::ZeroDuration() || probe.timeout > absl::Minutes(5)) {
+    return Usage("--probe-timeout must be a duration in (0, 5m], e.g. 10s");
+  }
+  if (helo_name.empty() || helo_name.size() > 255 ||
+      helo_name.find_first_of(" \t\r\n") != std::string::npos) {
+    return Usage("--helo-name must be a host name");
+  }
   SocketmapOptions options;
   size_t files = 0, port = 0, mode = 0;
   if (!ParseCount(ta_files, 10, 1, 1000000, &files)) return Usage("--ta-files must be 1..1000000");
@@ -107,6 +128,7 @@ int Main(int argc, char** argv) {
   if (!ParseCount(smtp_port, 10, 1, 65535, &port)) return Usage("--smtp-port must be 1..65535");
   if (!ParseCount(socket_mode, 8, 0, 0777, &mode)) return Usage("--socket-mode must be octal");
   options.socket_mode = static_cast<unsigned>(mode);
+  probe.port = static_cast<uint16_t>(port);
 
   while (postfix_chroot.size() > 1 && postfix_chroot.back() == '/') postfix_chroot.pop_back();
   if (!postfix_chroot.empty() && !absl::StartsWith(ta_dir, postfix_chroot + "/")) {
@@ -129,6 +151,9 @@ int Main(int argc, char** argv) {
         absl::StatusOr<std::string> path = (*anchors)->Store(pem);
         if (!path.ok()) return path.status();
         return path->substr(postfix_chroot.size());  // as smtp(8) sees it
+      },
+      [&probe](const std::string& host, const std::string& sni) {
+        return FetchStartTlsChain(host, sni, probe);
       });
   LookupMetrics metrics;
   std::atomic<bool> validator_ready{false};

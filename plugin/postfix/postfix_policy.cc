@@ -26,6 +26,7 @@ std::string Because(v1::Reason reason, absl::string_view detail) {
 struct HostForm {
   std::vector<std::string> fingerprints;  // counting DANE-EE SHA-256 digests
   std::vector<std::string> anchors_pem;   // full DANE-TA records
+  std::vector<tlsa::TlsaRecord> anchor_digests;  // counting digest DANE-TA records
 };
 
 HostForm FormOf(const v1::MxHost& host) {
@@ -50,6 +51,8 @@ HostForm FormOf(const v1::MxHost& host) {
     } else if (r.usage == tlsa::kDaneTa && r.matching_type == tlsa::kExact) {
       form.anchors_pem.push_back(
           Pem(r.selector == tlsa::kFullCert ? "CERTIFICATE" : "PUBLIC KEY", r.data));
+    } else if (r.usage == tlsa::kDaneTa && r.matching_type == strongest[{r.usage, r.selector}]) {
+      form.anchor_digests.push_back(r);
     }
   }
   return form;
@@ -69,6 +72,19 @@ std::string MapReply::Payload() const {
     case Status::kPerm: return absl::StrCat("PERM ", data);
   }
   return "TEMP internal error";
+}
+
+std::vector<AnchorsToFetch> DigestAnchorsToFetch(const v1::ResolvePolicyResponse& answer) {
+  std::vector<AnchorsToFetch> out;
+  if (answer.action() != v1::ACTION_DELIVER) return out;
+  for (int i = 0; i < answer.mx_size(); ++i) {
+    if (answer.mx(i).tls() != v1::TLS_MODE_DANE) continue;
+    HostForm form = FormOf(answer.mx(i));
+    if (form.fingerprints.empty() && form.anchors_pem.empty() && !form.anchor_digests.empty()) {
+      out.push_back(AnchorsToFetch{i, std::move(form.anchor_digests)});
+    }
+  }
+  return out;
 }
 
 std::variant<TlsPolicy, NoPolicy> TlsPolicyFor(const v1::ResolvePolicyResponse& answer) {
@@ -103,8 +119,9 @@ std::variant<TlsPolicy, NoPolicy> TlsPolicyFor(const v1::ResolvePolicyResponse& 
   }
   if (kind == Kind::kNone) {
     return NoPolicy{"tlsa_not_expressible",
-                    "no MX host has a DANE-EE SHA-256 or full DANE-TA record, which is all a "
-                    "Postfix TLS policy can enforce"};
+                    "no MX host has a DANE-EE SHA-256 record or a DANE-TA trust anchor in full "
+                    "(from its record or its chain), which is all a Postfix TLS policy can "
+                    "enforce"};
   }
   for (const auto& [host, form] : dane_hosts) {
     if (kind == Kind::kFingerprint) {

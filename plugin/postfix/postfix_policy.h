@@ -12,8 +12,11 @@
 //       usage and selector overrides (RFC 7671 §9) are left out);
 //   dane hosts, full DANE-TA records (2 0 0, 2 1 0) -> "secure tafile=F
 //       match=NAMES" (F holds the anchors; NAMES the hosts' names);
-//   dane hosts with nothing expressible (digest-only DANE-TA, SHA-512-only
-//       or full DANE-EE) -> TEMP tlsa_not_expressible;
+//   dane hosts with only digest DANE-TA records: expressible once the caller
+//       has found their anchors (DigestAnchorsToFetch) and added them as
+//       full records;
+//   dane hosts with nothing expressible (digest DANE-TA without the anchor,
+//       SHA-512-only or full DANE-EE) -> TEMP tlsa_not_expressible;
 //   no dane host, a mandatory host -> "encrypt"; only opportunistic -> "may";
 //   defer -> TEMP with the reason; reject -> TEMP (the transport table bounces).
 #ifndef DANEGATE_PLUGIN_POSTFIX_POSTFIX_POLICY_H_
@@ -26,6 +29,7 @@
 
 #include "absl/strings/string_view.h"
 #include "danegate/v1/validator.pb.h"
+#include "service/tlsa/record.h"
 
 namespace danegate::postfix {
 
@@ -54,6 +58,18 @@ struct NoPolicy {
   std::string reason;  // reason code
   std::string detail;
 };
+
+// A dane host (answer.mx(mx_index)) whose TLSA records a policy can express
+// only with the full trust anchors its digest DANE-TA records (2 x 1, 2 x 2;
+// the strongest digest per selector, RFC 7671 §9) name: no DANE-EE SHA-256
+// and no full DANE-TA record. Once found (e.g. in the chain the host
+// presents), each anchor is added to the host as the record 2 S 0 FULL-DATA
+// and TlsPolicyFor can express it.
+struct AnchorsToFetch {
+  int mx_index = 0;
+  std::vector<tlsa::TlsaRecord> records;
+};
+std::vector<AnchorsToFetch> DigestAnchorsToFetch(const v1::ResolvePolicyResponse& answer);
 
 // Returns the TLS policy for `answer`, or why there is none.
 std::variant<TlsPolicy, NoPolicy> TlsPolicyFor(const v1::ResolvePolicyResponse& answer);

@@ -21,7 +21,8 @@ EXIM_USER = "Debian-exim"
 # Which certificate chain the TLS receiver presents for each SNI name.
 RECEIVER_CHAINS = {
     "mx-311": "ee", "mx-301": "ee", "mx-312": "ee", "mx-mismatch": "ee", "mx-agility": "ee",
-    "mx-ta": "ta", "mx-ta-full": "ta", "mx-ta-key": "ta_no_root", "d-nomx": "ee",
+    "mx-ta": "ta", "mx-ta-full": "ta", "mx-ta-key": "ta_no_root", "mx-ta-notsent": "ta_no_root",
+    "d-nomx": "ee",
     "mx-cname-target": "ee", "mx-plain2": "ee",
 }
 

@@ -7,6 +7,7 @@
 #include "absl/status/status.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/testing/cert_factory.h"
 
 namespace danegate::postfix {
 namespace {
@@ -51,6 +52,13 @@ class LookupTest : public ::testing::Test {
               if (!store_ok_) return absl::UnavailableError("disk full");
               stored_ = std::string(pem);
               return std::string("/ta/one.pem");
+            },
+            [this](const std::string& host, const std::string& sni)
+                -> absl::StatusOr<tlsa::DerChain> {
+              fetched_.push_back(host + " " + sni);
+              auto it = chains_.find(host);
+              if (it == chains_.end()) return absl::UnavailableError(host + ": connect: refused");
+              return it->second;
             }) {
     answers_["dane.example"] = Answer(v1::ACTION_DELIVER, v1::REASON_DANE_REQUIRED,
                                       v1::TLS_MODE_DANE, {Tlsa(3, 1, 1, std::string(32, 'x'))});
@@ -69,6 +77,8 @@ class LookupTest : public ::testing::Test {
   std::vector<std::string> asked_;
   std::string stored_;
   bool store_ok_ = true;
+  std::map<std::string, tlsa::DerChain> chains_;  // by MX host
+  std::vector<std::string> fetched_;             // "host sni"
   Lookup lookup_;
 };
 
@@ -143,6 +153,56 @@ TEST_F(LookupTest, UnwritableTrustAnchorIsTemp) {
   MapReply reply = lookup_.Answer("tls_policy ta.example");
   EXPECT_EQ(reply.status, Status::kTemp);
   EXPECT_THAT(reply.Payload(), HasSubstr("trust_anchor_file: disk full"));
+}
+
+// A host with only digest DANE-TA records: the trust anchor is taken from
+// the chain the host presents, once, and the policy is "secure".
+TEST_F(LookupTest, DigestTrustAnchorsComeFromTheHostsChain) {
+  const testing::TestCert root = testing::Issue({"Root CA", {}, true});
+  const testing::TestCert inter = testing::Issue({"Intermediate CA", {}, true}, &root);
+  const testing::TestCert leaf = testing::Issue({"leaf", {"mx.example.com"}}, &inter);
+  const testing::TestCert other = testing::Issue({"Other CA", {}, true});
+  auto record = [](const tlsa::TlsaRecord& r) {
+    return Tlsa(r.usage, r.selector, r.matching_type, r.data);
+  };
+  answers_["digest.example"] = Answer(v1::ACTION_DELIVER, v1::REASON_DANE_REQUIRED,
+                                      v1::TLS_MODE_DANE, {record(inter.Tlsa(2, 1, 1))});
+  answers_["elsewhere.example"] = Answer(v1::ACTION_DELIVER, v1::REASON_DANE_REQUIRED,
+                                         v1::TLS_MODE_DANE, {record(other.Tlsa(2, 0, 1))});
+  chains_["mx.example.com"] = testing::Chain({&leaf, &inter});
+
+  MapReply reply = lookup_.Answer("tls_policy digest.example");
+  EXPECT_EQ(reply.Payload(), "OK secure tafile=/ta/one.pem match=mx.example.com");
+  EXPECT_THAT(stored_, HasSubstr("-----BEGIN PUBLIC KEY-----"));
+  EXPECT_EQ(fetched_, std::vector<std::string>{"mx.example.com mx.example.com"});
+  stored_.clear();
+  EXPECT_EQ(lookup_.Answer("tls_policy digest.example").Payload(), reply.Payload());
+  EXPECT_THAT(stored_, HasSubstr("-----BEGIN PUBLIC KEY-----"));
+  EXPECT_EQ(fetched_.size(), 1u) << "the anchor is remembered";
+
+  // The same record at another host that does not send the anchor: what
+  // mx.example.com sent does not count there (RFC 7671 §5.2.2).
+  v1::ResolvePolicyResponse second = answers_["digest.example"].value();
+  second.mutable_mx(0)->set_host("mx2.example.com");
+  answers_["second.example"] = second;
+  chains_["mx2.example.com"] = testing::Chain({&leaf});
+  reply = lookup_.Answer("tls_policy second.example");
+  EXPECT_EQ(reply.status, Status::kTemp);
+  EXPECT_THAT(reply.Payload(), HasSubstr("trust anchors not found: mx2.example.com"));
+  EXPECT_EQ(fetched_.size(), 2u);
+
+  reply = lookup_.Answer("tls_policy elsewhere.example");  // not in the chain
+  EXPECT_EQ(reply.status, Status::kTemp);
+  EXPECT_EQ(reply.reason, "tlsa_not_expressible");
+  EXPECT_THAT(reply.Payload(), HasSubstr("trust anchors not found: mx.example.com: no certificate "
+                                         "of the 2-certificate chain matches 2 0 1"));
+
+  chains_.clear();  // the host cannot be reached
+  reply = lookup_.Answer("tls_policy elsewhere.example");
+  EXPECT_EQ(reply.status, Status::kTemp);
+  EXPECT_THAT(reply.Payload(),
+              HasSubstr("trust anchors not found: mx.example.com: connect: refused"));
+  EXPECT_EQ(fetched_.size(), 4u) << "failures are not remembered";
 }
 
 }  // namespace

@@ -1,0 +1,258 @@
+#include "plugin/postfix/starttls_probe.h"
+
+#include <netdb.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <climits>
+#include <cstring>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "service/tlsa/openssl_ptr.h"
+
+namespace danegate::postfix {
+namespace {
+
+constexpr size_t kMaxLine = 1000;  // RFC 5321 allows 512; be lenient
+constexpr size_t kMaxLines = 100;  // lines of one reply
+
+class Socket {
+ public:
+  explicit Socket(int fd) : fd_(fd) {}
+  Socket(Socket&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+  Socket& operator=(Socket&&) = delete;
+  ~Socket() {
+    if (fd_ >= 0) close(fd_);
+  }
+  int fd() const { return fd_; }
+
+ private:
+  int fd_;
+};
+
+std::string Errno(int error) { return std::strerror(error); }
+
+// Waits until `fd` is ready for `events` or the deadline passes.
+absl::Status WaitFor(int fd, short events, absl::Time deadline) {
+  for (;;) {
+    const absl::Duration left = deadline - absl::Now();
+    if (left <= absl::ZeroDuration()) return absl::DeadlineExceededError("timed out");
+    pollfd p{fd, events, 0};
+    const int ms =
+        static_cast<int>(std::min<int64_t>(absl::ToInt64Milliseconds(left) + 1, INT_MAX));
+    const int n = poll(&p, 1, ms);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return absl::UnavailableError(absl::StrCat("poll: ", Errno(errno)));
+    if (n > 0) return absl::OkStatus();
+  }
+}
+
+absl::StatusOr<Socket> Connect(const std::string& host, uint16_t port, absl::Time deadline) {
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* addresses = nullptr;
+  const int rc = getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &addresses);
+  if (rc != 0) return absl::UnavailableError(absl::StrCat("address: ", gai_strerror(rc)));
+  std::string errors;
+  for (const addrinfo* a = addresses; a != nullptr; a = a->ai_next) {
+    Socket s(socket(a->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+    if (s.fd() < 0) continue;
+    int error = 0;
+    if (connect(s.fd(), a->ai_addr, a->ai_addrlen) != 0) {
+      error = errno;
+      if (error == EINPROGRESS) {
+        absl::Status ready = WaitFor(s.fd(), POLLOUT, deadline);
+        if (!ready.ok()) {
+          freeaddrinfo(addresses);
+          return absl::DeadlineExceededError("connect: timed out");
+        }
+        socklen_t len = sizeof error;
+        getsockopt(s.fd(), SOL_SOCKET, SO_ERROR, &error, &len);
+      }
+    }
+    if (error == 0) {
+      freeaddrinfo(addresses);
+      return s;
+    }
+    absl::StrAppend(&errors, errors.empty() ? "" : "; ", Errno(error));
+  }
+  freeaddrinfo(addresses);
+  return absl::UnavailableError(absl::StrCat("connect: ", errors));
+}
+
+absl::Status SendAll(int fd, absl::string_view data, absl::Time deadline) {
+  while (!data.empty()) {
+    const ssize_t n = send(fd, data.data(), data.size(), MSG_NOSIGNAL);
+    if (n > 0) {
+      data.remove_prefix(static_cast<size_t>(n));
+    } else if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+      absl::Status ready = WaitFor(fd, POLLOUT, deadline);
+      if (!ready.ok()) return ready;
+    } else {
+      return absl::UnavailableError(absl::StrCat("send: ", Errno(errno)));
+    }
+  }
+  return absl::OkStatus();
+}
+
+struct Reply {
+  int code = 0;
+  std::vector<std::string> lines;  // without CR LF
+};
+
+// Reads one (possibly multi-line) SMTP reply; bytes after it stay in `buffer`.
+absl::StatusOr<Reply> ReadReply(int fd, std::string& buffer, absl::Time deadline) {
+  Reply reply;
+  for (;;) {
+    size_t eol;
+    while ((eol = buffer.find('\n')) == std::string::npos) {
+      if (buffer.size() > kMaxLine) return absl::UnavailableError("reply line too long");
+      absl::Status ready = WaitFor(fd, POLLIN, deadline);
+      if (!ready.ok()) return ready;
+      char chunk[4096];
+      const ssize_t n = recv(fd, chunk, sizeof chunk, 0);
+      if (n == 0) return absl::UnavailableError("connection closed by the server");
+      if (n < 0) {
+        if (errno == EAGAIN || errno == EINTR) continue;
+        return absl::UnavailableError(absl::StrCat("recv: ", Errno(errno)));
+      }
+      buffer.append(chunk, static_cast<size_t>(n));
+    }
+    std::string line = buffer.substr(0, eol);
+    buffer.erase(0, eol + 1);
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.size() > kMaxLine) return absl::UnavailableError("reply line too long");
+    const bool well_formed = line.size() >= 3 && absl::ascii_isdigit(line[0]) &&
+                             absl::ascii_isdigit(line[1]) && absl::ascii_isdigit(line[2]) &&
+                             (line.size() == 3 || line[3] == ' ' || line[3] == '-');
+    if (!well_formed) return absl::UnavailableError("malformed reply line");
+    const int code = (line[0] - '0') * 100 + (line[1] - '0') * 10 + (line[2] - '0');
+    if (!reply.lines.empty() && code != reply.code) {
+      return absl::UnavailableError("reply lines with different codes");
+    }
+    reply.code = code;
+    const bool last = line.size() == 3 || line[3] == ' ';
+    reply.lines.push_back(std::move(line));
+    if (last) return reply;
+    if (reply.lines.size() >= kMaxLines) return absl::UnavailableError("reply has too many lines");
+  }
+}
+
+// Sends `command` (empty: none, for the greeting) and reads the reply, which
+// must have `want` as its code.
+absl::StatusOr<Reply> Exchange(int fd, std::string& buffer, absl::string_view command, int want,
+                               absl::Time deadline) {
+  if (!command.empty()) {
+    absl::Status sent = SendAll(fd, absl::StrCat(command, "\r\n"), deadline);
+    if (!sent.ok()) return sent;
+  }
+  absl::StatusOr<Reply> reply = ReadReply(fd, buffer, deadline);
+  const std::string step = command.empty() ? "greeting" : std::string(command.substr(0, 8));
+  if (!reply.ok()) {
+    return absl::Status(reply.status().code(), absl::StrCat(step, ": ", reply.status().message()));
+  }
+  if (reply->code != want) {
+    return absl::UnavailableError(absl::StrCat(step, ": ", reply->lines.back().substr(0, 200)));
+  }
+  return reply;
+}
+
+std::string TlsError(absl::string_view what) {
+  const unsigned long error = ERR_get_error();
+  ERR_clear_error();
+  char text[256] = "unknown error";
+  if (error != 0) ERR_error_string_n(error, text, sizeof text);
+  return absl::StrCat(what, ": ", text);
+}
+
+absl::StatusOr<tlsa::DerChain> Handshake(int fd, const std::string& sni, absl::Time deadline) {
+  tlsa::SslCtxPtr ctx(SSL_CTX_new(TLS_client_method()));
+  if (ctx == nullptr) return absl::InternalError(TlsError("SSL_CTX_new"));
+  // Not verified here: only a certificate whose digest the signed TLSA
+  // record names is taken from the chain.
+  SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_NONE, nullptr);
+  tlsa::SslPtr ssl(SSL_new(ctx.get()));
+  if (ssl == nullptr || SSL_set_fd(ssl.get(), fd) != 1 ||
+      SSL_set_tlsext_host_name(ssl.get(), sni.c_str()) != 1) {
+    return absl::InternalError(TlsError("SSL setup"));
+  }
+  for (;;) {
+    const int rc = SSL_connect(ssl.get());
+    if (rc == 1) break;
+    const int error = SSL_get_error(ssl.get(), rc);
+    absl::Status ready;
+    if (error == SSL_ERROR_WANT_READ) {
+      ready = WaitFor(fd, POLLIN, deadline);
+    } else if (error == SSL_ERROR_WANT_WRITE) {
+      ready = WaitFor(fd, POLLOUT, deadline);
+    } else {
+      return absl::UnavailableError(TlsError("TLS handshake"));
+    }
+    if (!ready.ok()) return absl::DeadlineExceededError("TLS handshake: timed out");
+  }
+  STACK_OF(X509)* peer = SSL_get_peer_cert_chain(ssl.get());  // leaf included
+  tlsa::DerChain chain;
+  const int count = peer == nullptr ? 0 : sk_X509_num(peer);
+  for (int i = 0; i < count && chain.size() < tlsa::kMaxChainCertificates; ++i) {
+    unsigned char* der = nullptr;
+    const int len = i2d_X509(sk_X509_value(peer, i), &der);
+    if (len <= 0) return absl::UnavailableError(TlsError("certificate encoding"));
+    chain.emplace_back(reinterpret_cast<const char*>(der), static_cast<size_t>(len));
+    OPENSSL_free(der);
+  }
+  SSL_write(ssl.get(), "QUIT\r\n", 6);  // courtesy only: the answer is not awaited
+  ERR_clear_error();
+  absl::Status checked = tlsa::CheckChain(chain);
+  if (!checked.ok()) return absl::UnavailableError(checked.message());
+  return chain;
+}
+
+absl::StatusOr<tlsa::DerChain> Fetch(const std::string& host, const std::string& sni,
+                                     const ProbeOptions& options) {
+  const absl::Time deadline = absl::Now() + options.timeout;
+  absl::StatusOr<Socket> socket = Connect(host, options.port, deadline);
+  if (!socket.ok()) return socket.status();
+  const int fd = socket->fd();
+  std::string buffer;
+  absl::StatusOr<Reply> reply = Exchange(fd, buffer, "", 220, deadline);
+  if (!reply.ok()) return reply.status();
+  reply = Exchange(fd, buffer, absl::StrCat("EHLO ", options.helo_name), 250, deadline);
+  if (!reply.ok()) return reply.status();
+  const bool offered = std::any_of(reply->lines.begin() + 1, reply->lines.end(),
+                                   [](const std::string& line) {
+                                     return line.size() > 4 &&
+                                            absl::EqualsIgnoreCase(
+                                                absl::StripAsciiWhitespace(line.substr(4)),
+                                                "STARTTLS");
+                                   });
+  if (!offered) return absl::UnavailableError("EHLO: STARTTLS not offered");
+  reply = Exchange(fd, buffer, "STARTTLS", 220, deadline);
+  if (!reply.ok()) return reply.status();
+  // Nothing may follow the 220 in the clear (RFC 3207 §5: no pipelining
+  // into TLS); a server that sends more is not speaking SMTP.
+  if (!buffer.empty()) return absl::UnavailableError("STARTTLS: data after the 220 reply");
+  return Handshake(fd, sni, deadline);
+}
+
+}  // namespace
+
+absl::StatusOr<tlsa::DerChain> FetchStartTlsChain(const std::string& host, const std::string& sni,
+                                                  const ProbeOptions& options) {
+  absl::StatusOr<tlsa::DerChain> chain = Fetch(host, sni, options);
+  if (!chain.ok()) {
+    return absl::Status(chain.status().code(),
+                        absl::StrCat(host, ":", options.port, ": ", chain.status().message()));
+  }
+  return chain;
+}
+
+}  // namespace danegate::postfix

@@ -1,0 +1,59 @@
+#include "service/tlsa/association.h"
+
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include "absl/strings/str_cat.h"
+#include "service/tlsa/openssl_ptr.h"
+
+namespace danegate::tlsa {
+
+absl::StatusOr<std::string> AssociationData(const std::string& der, uint8_t selector,
+                                            uint8_t matching_type) {
+  if (selector > kSpki || matching_type > kSha512) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("selector ", static_cast<int>(selector), ", matching type ",
+                     static_cast<int>(matching_type), ": unknown"));
+  }
+  std::string data = der;
+  if (selector == kSpki) {
+    X509Ptr cert = ParseDerCertificate(der);
+    if (cert == nullptr) return absl::InvalidArgumentError("not a DER certificate");
+    unsigned char* spki = nullptr;
+    const int len = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(cert.get()), &spki);
+    if (len <= 0) {
+      ERR_clear_error();
+      return absl::InvalidArgumentError("certificate without an encodable public key");
+    }
+    data.assign(reinterpret_cast<const char*>(spki), static_cast<size_t>(len));
+    OPENSSL_free(spki);
+  }
+  if (matching_type == kExact) return data;
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int md_len = 0;
+  if (EVP_Digest(data.data(), data.size(), md, &md_len,
+                 matching_type == kSha256 ? EVP_sha256() : EVP_sha512(), nullptr) != 1) {
+    ERR_clear_error();
+    return absl::InternalError("OpenSSL: digest failed");
+  }
+  return std::string(reinterpret_cast<const char*>(md), md_len);
+}
+
+absl::StatusOr<std::string> FullDataFromChain(const TlsaRecord& record, const DerChain& chain) {
+  if (record.matching_type != kSha256 && record.matching_type != kSha512) {
+    return absl::InvalidArgumentError("not a digest record");
+  }
+  for (const std::string& der : chain) {
+    absl::StatusOr<std::string> digest =
+        AssociationData(der, record.selector, record.matching_type);
+    if (digest.ok() && *digest == record.data) {
+      return AssociationData(der, record.selector, kExact);
+    }
+  }
+  return absl::NotFoundError(
+      absl::StrCat("no certificate of the ", chain.size(), "-certificate chain matches ",
+                   TlsaText(record)));
+}
+
+}  // namespace danegate::tlsa

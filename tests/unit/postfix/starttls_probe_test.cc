@@ -1,0 +1,149 @@
+// FetchStartTlsChain against scripted SMTP servers on loopback: every way a
+// server can misbehave before the TLS handshake ends in a clear error within
+// the deadline. (The handshake with a real MTA is tested end to end with
+// Exim in tests/integration/test_postfix.py.)
+#include "plugin/postfix/starttls_probe.h"
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace danegate::postfix {
+namespace {
+
+using ::testing::HasSubstr;
+
+// Listens on 127.0.0.1; serves one connection: "> text" sends text, "<"
+// reads one line from the client, "r" reads what the client sent (one
+// read), "x" closes the connection.
+class ScriptedServer {
+ public:
+  explicit ScriptedServer(std::vector<std::string> script) : script_(std::move(script)) {
+    listener_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof addr;
+    if (bind(listener_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+        listen(listener_, 1) != 0 ||
+        getsockname(listener_, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+      ADD_FAILURE() << "cannot listen";
+    }
+    port_ = ntohs(addr.sin_port);
+    thread_ = std::thread([this] { Serve(); });
+  }
+  ~ScriptedServer() {
+    shutdown(listener_, SHUT_RDWR);
+    thread_.join();
+    close(listener_);
+  }
+  uint16_t port() const { return port_; }
+
+ private:
+  void Serve() {
+    const int fd = accept(listener_, nullptr, nullptr);
+    if (fd < 0) return;
+    for (const std::string& step : script_) {
+      if (step == "x") {
+        close(fd);
+        return;
+      }
+      if (step == "<") {
+        char c = 0;
+        while (read(fd, &c, 1) == 1 && c != '\n') {
+        }
+      } else if (step == "r") {
+        char buffer[4096];
+        if (read(fd, buffer, sizeof buffer) <= 0) break;
+      } else {
+        const std::string text = step.substr(2);
+        if (send(fd, text.data(), text.size(), MSG_NOSIGNAL) < 0) break;
+      }
+    }
+    // Hold the connection until the client closes it.
+    char c;
+    while (read(fd, &c, 1) > 0) {
+    }
+    close(fd);
+  }
+
+  std::vector<std::string> script_;
+  int listener_ = -1;
+  uint16_t port_ = 0;
+  std::thread thread_;
+};
+
+TEST(FetchStartTlsChainTest, MisbehavingServers) {
+  const std::string ehlo_ok = "> 250-mx.example\r\n250-PIPELINING\r\n250 STARTTLS\r\n";
+  struct Row {
+    std::string name;
+    std::vector<std::string> script;
+    std::string want;  // substring of the error
+  };
+  const Row rows[] = {
+      {"refusing greeting", {"> 554 go away\r\n"}, "greeting: 554 go away"},
+      {"no STARTTLS", {"> 220 hi\r\n", "<", "> 250-mx.example\r\n250 SIZE 1000\r\n"},
+       "STARTTLS not offered"},
+      {"STARTTLS refused", {"> 220 hi\r\n", "<", ehlo_ok, "<", "> 454 not now\r\n"},
+       "STARTTLS: 454 not now"},
+      {"data after the 220 to STARTTLS",
+       {"> 220 hi\r\n", "<", ehlo_ok, "<", "> 220 go ahead\r\n250 injected\r\n"},
+       "data after the 220"},
+      {"endless line", {"> 220 " + std::string(5000, 'x')}, "reply line too long"},
+      {"endless reply",
+       {"> 220-hi\r\n" + [] {
+          std::string lines;
+          for (int i = 0; i < 150; ++i) lines += "220-more\r\n";
+          return lines;
+        }()},
+       "too many lines"},
+      {"not SMTP", {"> HTTP/1.1 400 Bad Request\r\n"}, "malformed reply line"},
+      {"mixed codes", {"> 220-hi\r\n250 there\r\n"}, "different codes"},
+      {"closes at once", {"x"}, "connection closed by the server"},
+      {"no TLS after STARTTLS",
+       {"> 220 hi\r\n", "<", ehlo_ok, "<", "> 220 go ahead\r\n", "r",
+        "> this is not TLS\r\n"},
+       "TLS handshake"},
+  };
+  for (const Row& row : rows) {
+    ScriptedServer server(row.script);
+    ProbeOptions options{.port = server.port(), .timeout = absl::Seconds(10)};
+    absl::StatusOr<tlsa::DerChain> got = FetchStartTlsChain("127.0.0.1", "mx.example", options);
+    ASSERT_FALSE(got.ok()) << row.name;
+    EXPECT_THAT(std::string(got.status().message()), HasSubstr(row.want)) << row.name;
+    EXPECT_THAT(std::string(got.status().message()), HasSubstr("127.0.0.1:")) << row.name;
+  }
+}
+
+TEST(FetchStartTlsChainTest, SilentServerMeetsTheDeadline) {
+  ScriptedServer server({});  // accepts and says nothing
+  ProbeOptions options{.port = server.port(), .timeout = absl::Milliseconds(200)};
+  absl::StatusOr<tlsa::DerChain> got = FetchStartTlsChain("127.0.0.1", "mx.example", options);
+  EXPECT_TRUE(absl::IsDeadlineExceeded(got.status())) << got.status();
+}
+
+TEST(FetchStartTlsChainTest, NothingListening) {
+  // A port of ours that is bound but not listening: connecting is refused.
+  const int bound = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  ASSERT_EQ(bind(bound, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(getsockname(bound, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  ProbeOptions options{.port = ntohs(addr.sin_port), .timeout = absl::Seconds(5)};
+  absl::StatusOr<tlsa::DerChain> got = FetchStartTlsChain("127.0.0.1", "mx.example", options);
+  EXPECT_TRUE(absl::IsUnavailable(got.status())) << got.status();
+  EXPECT_THAT(std::string(got.status().message()), HasSubstr("connect: Connection refused"));
+  close(bound);
+}
+
+}  // namespace
+}  // namespace danegate::postfix
