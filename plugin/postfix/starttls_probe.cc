@@ -17,13 +17,11 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "plugin/postfix/smtp_reply.h"
 #include "service/tlsa/openssl_ptr.h"
 
 namespace danegate::postfix {
 namespace {
-
-constexpr size_t kMaxLine = 1000;  // RFC 5321 allows 512; be lenient
-constexpr size_t kMaxLines = 100;  // lines of one reply
 
 class Socket {
  public:
@@ -111,39 +109,25 @@ struct Reply {
 
 // Reads one (possibly multi-line) SMTP reply; bytes after it stay in `buffer`.
 absl::StatusOr<Reply> ReadReply(int fd, std::string& buffer, absl::Time deadline) {
-  Reply reply;
   for (;;) {
-    size_t eol;
-    while ((eol = buffer.find('\n')) == std::string::npos) {
-      if (buffer.size() > kMaxLine) return absl::UnavailableError("reply line too long");
-      absl::Status ready = WaitFor(fd, POLLIN, deadline);
-      if (!ready.ok()) return ready;
-      char chunk[4096];
-      const ssize_t n = recv(fd, chunk, sizeof chunk, 0);
-      if (n == 0) return absl::UnavailableError("connection closed by the server");
-      if (n < 0) {
-        if (errno == EAGAIN || errno == EINTR) continue;
-        return absl::UnavailableError(absl::StrCat("recv: ", Errno(errno)));
-      }
-      buffer.append(chunk, static_cast<size_t>(n));
+    SmtpReplyParse parsed = ParseSmtpReply(buffer);
+    if (parsed.state == SmtpReplyParse::State::kMalformed) {
+      return absl::UnavailableError(parsed.error);
     }
-    std::string line = buffer.substr(0, eol);
-    buffer.erase(0, eol + 1);
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (line.size() > kMaxLine) return absl::UnavailableError("reply line too long");
-    const bool well_formed = line.size() >= 3 && absl::ascii_isdigit(line[0]) &&
-                             absl::ascii_isdigit(line[1]) && absl::ascii_isdigit(line[2]) &&
-                             (line.size() == 3 || line[3] == ' ' || line[3] == '-');
-    if (!well_formed) return absl::UnavailableError("malformed reply line");
-    const int code = (line[0] - '0') * 100 + (line[1] - '0') * 10 + (line[2] - '0');
-    if (!reply.lines.empty() && code != reply.code) {
-      return absl::UnavailableError("reply lines with different codes");
+    if (parsed.state == SmtpReplyParse::State::kComplete) {
+      buffer.erase(0, parsed.consumed);
+      return Reply{parsed.code, std::move(parsed.lines)};
     }
-    reply.code = code;
-    const bool last = line.size() == 3 || line[3] == ' ';
-    reply.lines.push_back(std::move(line));
-    if (last) return reply;
-    if (reply.lines.size() >= kMaxLines) return absl::UnavailableError("reply has too many lines");
+    absl::Status ready = WaitFor(fd, POLLIN, deadline);
+    if (!ready.ok()) return ready;
+    char chunk[4096];
+    const ssize_t n = recv(fd, chunk, sizeof chunk, 0);
+    if (n == 0) return absl::UnavailableError("connection closed by the server");
+    if (n < 0) {
+      if (errno == EAGAIN || errno == EINTR) continue;
+      return absl::UnavailableError(absl::StrCat("recv: ", Errno(errno)));
+    }
+    buffer.append(chunk, static_cast<size_t>(n));
   }
 }
 
