@@ -29,6 +29,11 @@ void LookupMetrics::Record(absl::string_view request, const MapReply& reply,
   ++lookups_[Key{map, static_cast<int>(reply.status), reply.reason}];
 }
 
+void LookupMetrics::RecordChainFetch(bool ok, absl::Duration latency) {
+  ++chain_fetches_[ok ? 1 : 0];
+  chain_fetch_latency_.Observe(latency);
+}
+
 std::string LookupMetrics::Render(size_t open_connections, bool validator_ready) const {
   std::string out;
   common::PrometheusHeader(out, "danegate_postfix_lookups_total", "counter",
@@ -52,6 +57,16 @@ std::string LookupMetrics::Render(size_t open_connections, bool validator_ready)
     latency_[map].Render("danegate_postfix_lookup_duration_seconds",
                          absl::StrCat("map=\"", kMapNames[map], "\""), out);
   }
+  common::PrometheusHeader(out, "danegate_postfix_chain_fetches_total", "counter",
+                           "STARTTLS connections to MX hosts with only digest DANE-TA records, "
+                           "to find their trust anchors, by result");
+  absl::StrAppend(&out, "danegate_postfix_chain_fetches_total{result=\"ok\"} ",
+                  chain_fetches_[1].load(), "\n",
+                  "danegate_postfix_chain_fetches_total{result=\"failed\"} ",
+                  chain_fetches_[0].load(), "\n");
+  common::PrometheusHeader(out, "danegate_postfix_chain_fetch_duration_seconds", "histogram",
+                           "Time of one such connection");
+  chain_fetch_latency_.Render("danegate_postfix_chain_fetch_duration_seconds", "", out);
   common::PrometheusHeader(out, "danegate_postfix_connections", "gauge",
                            "Open connections from Postfix processes");
   absl::StrAppend(&out, "danegate_postfix_connections ", open_connections, "\n");

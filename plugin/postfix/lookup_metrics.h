@@ -4,6 +4,7 @@
 #define DANEGATE_PLUGIN_POSTFIX_LOOKUP_METRICS_H_
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <string>
 #include <tuple>
@@ -25,6 +26,9 @@ class LookupMetrics {
   // come from danegate's own fixed set.
   void Record(absl::string_view request, const MapReply& reply, absl::Duration latency);
 
+  // Counts one STARTTLS chain fetch for digest DANE-TA anchors.
+  void RecordChainFetch(bool ok, absl::Duration latency);
+
   // Returns the text exposition, with `open_connections` and whether the
   // channel to danegated is connected (`validator_ready`) as gauges.
   std::string Render(size_t open_connections, bool validator_ready) const;
@@ -35,6 +39,8 @@ class LookupMetrics {
   mutable absl::Mutex mu_;
   absl::flat_hash_map<Key, uint64_t> lookups_ ABSL_GUARDED_BY(mu_);
   std::array<common::Histogram, kMaps> latency_;
+  std::array<std::atomic<uint64_t>, 2> chain_fetches_{};  // failed, ok
+  common::Histogram chain_fetch_latency_;
 };
 
 }  // namespace danegate::postfix

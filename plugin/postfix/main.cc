@@ -136,6 +136,7 @@ int Main(int argc, char** argv) {
   }
   absl::StatusOr<std::shared_ptr<grpc::Channel>> channel = api::ConnectValidator(remote);
   if (!channel.ok()) return Usage(std::string(channel.status().message()));
+  LookupMetrics metrics;
   absl::StatusOr<std::unique_ptr<TrustAnchorFiles>> anchors =
       TrustAnchorFiles::Open(ta_dir, files);
   if (!anchors.ok()) return Usage(std::string(anchors.status().message()));
@@ -152,10 +153,18 @@ int Main(int argc, char** argv) {
         if (!path.ok()) return path.status();
         return path->substr(postfix_chroot.size());  // as smtp(8) sees it
       },
-      [&probe](const std::string& host, const std::string& sni) {
-        return FetchStartTlsChain(host, sni, probe);
+      [&](const std::string& host, const std::string& sni) {
+        const absl::Time start = absl::Now();
+        absl::StatusOr<tlsa::DerChain> chain = FetchStartTlsChain(host, sni, probe);
+        const absl::Duration latency = absl::Now() - start;
+        metrics.RecordChainFetch(chain.ok(), latency);
+        common::Log(chain.ok() ? "info" : "warning", "chain fetch",
+                    {{"host", host},
+                     {"result", chain.ok() ? absl::StrCat(chain->size(), " certificates")
+                                           : std::string(chain.status().message())},
+                     {"latency_ms", absl::StrCat(absl::ToDoubleMilliseconds(latency))}});
+        return chain;
       });
-  LookupMetrics metrics;
   std::atomic<bool> validator_ready{false};
   api::ChannelWatcher watcher(*channel, [&](grpc_connectivity_state state) {
     validator_ready = state == GRPC_CHANNEL_READY;

@@ -67,6 +67,9 @@ def test_digest_dane_ta_not_in_the_chain_is_deferred_with_the_reason(env):
                and l["reply"].startswith("TEMP danegate: tlsa_not_expressible")
                and "trust anchors not found: mx-ta-notsent.dane.test: no certificate" in l["reply"]
                for l in env.adapter.lookups()), env.adapter.lookups()
+    # The adapter did fetch the chain (and logged it): the anchor is not in it.
+    env.adapter.wait_for([r'"msg":"chain fetch".*"host":"mx-ta-notsent.dane.test"'
+                          r'.*"result":"2 certificates"'])
 
 
 def test_all_unusable_without_starttls_is_deferred(env):

@@ -230,6 +230,7 @@ def test_metrics_count_lookups_by_table_status_and_reason(service, start_adapter
         'danegate_postfix_lookups_total{map="invalid",status="perm",reason="invalid_argument"} 1',
         'danegate_postfix_lookup_duration_seconds_count{map="tls_policy"} 3',
         "danegate_postfix_connections 1",
+        'danegate_postfix_chain_fetches_total{result="ok"} 0',  # no digest DANE-TA asked
     ]:
         assert line in text, text
 
