@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 pure="service/policy service/tlsa/record.h service/tlsa/record.cc service/tlsa/match_result.h
       service/dns/answer.h service/dns/answer.cc service/dns/name.h service/dns/name.cc
       service/dns/resolver.h service/dns/resolver_config.h service/dns/resolver_config.cc
-      plugin/postfix/netstring.h plugin/postfix/netstring.cc
+      plugin/agent/netstring.h plugin/agent/netstring.cc plugin/agent/map_reply.h plugin/agent/map_reply.cc
       plugin/postfix/smtp_reply.h plugin/postfix/smtp_reply.cc"
 bad=$(grep -rnE '#include [<"](getdns|openssl|grpc|grpcpp|google/protobuf|danegate/v1)' $pure || true)
 if [ -n "$bad" ]; then

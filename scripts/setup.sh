@@ -29,3 +29,6 @@ if [ -n "$missing" ]; then
 fi
 # Postfix for its end-to-end tests, unpacked beside Exim (the packages conflict).
 $SUDO "$(dirname "$0")/install-test-postfix.sh"
+# Exim linked with OpenSSL, beside Debian's GnuTLS exim4: the Exim tests run
+# against both.
+$SUDO "$(dirname "$0")/install-test-exim-openssl.sh"

@@ -64,16 +64,6 @@ void AddUnique(std::vector<std::string>& to, const std::string& value) {
 
 }  // namespace
 
-std::string MapReply::Payload() const {
-  switch (status) {
-    case Status::kOk: return absl::StrCat("OK ", data);
-    case Status::kNotFound: return "NOTFOUND ";
-    case Status::kTemp: return absl::StrCat("TEMP ", data);
-    case Status::kPerm: return absl::StrCat("PERM ", data);
-  }
-  return "TEMP internal error";
-}
-
 std::vector<AnchorsToFetch> DigestAnchorsToFetch(const v1::ResolvePolicyResponse& answer) {
   std::vector<AnchorsToFetch> out;
   if (answer.action() != v1::ACTION_DELIVER) return out;

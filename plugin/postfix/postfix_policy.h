@@ -29,19 +29,12 @@
 
 #include "absl/strings/string_view.h"
 #include "danegate/v1/validator.pb.h"
+#include "plugin/agent/map_reply.h"
 #include "service/tlsa/record.h"
 
 namespace danegate::postfix {
 
-// One socketmap reply: "OK data", "NOTFOUND ", "TEMP data" or "PERM data".
-struct MapReply {
-  enum class Status { kOk, kNotFound, kTemp, kPerm } status = Status::kTemp;
-  std::string data;
-  std::string reason;  // reason code, for the log
-
-  // Returns the reply payload (before netstring framing).
-  std::string Payload() const;
-};
+using agent::MapReply;
 
 struct TlsPolicy {
   enum class Level { kMay, kEncrypt, kFingerprint, kSecure } level = Level::kMay;

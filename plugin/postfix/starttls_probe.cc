@@ -5,101 +5,41 @@
 #include <openssl/ssl.h>
 #include <poll.h>
 #include <sys/socket.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
-#include <climits>
-#include <cstring>
-#include <utility>
 #include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "plugin/postfix/smtp_reply.h"
+#include "service/common/socket_io.h"
 #include "service/tlsa/openssl_ptr.h"
 
 namespace danegate::postfix {
 namespace {
 
-class Socket {
- public:
-  explicit Socket(int fd) : fd_(fd) {}
-  Socket(Socket&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-  Socket& operator=(Socket&&) = delete;
-  ~Socket() {
-    if (fd_ >= 0) close(fd_);
-  }
-  int fd() const { return fd_; }
+using common::Socket;
+using common::WaitReady;
 
- private:
-  int fd_;
-};
-
-std::string Errno(int error) { return std::strerror(error); }
-
-// Waits until `fd` is ready for `events` or the deadline passes.
-absl::Status WaitFor(int fd, short events, absl::Time deadline) {
-  for (;;) {
-    const absl::Duration left = deadline - absl::Now();
-    if (left <= absl::ZeroDuration()) return absl::DeadlineExceededError("timed out");
-    pollfd p{fd, events, 0};
-    const int ms =
-        static_cast<int>(std::min<int64_t>(absl::ToInt64Milliseconds(left) + 1, INT_MAX));
-    const int n = poll(&p, 1, ms);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return absl::UnavailableError(absl::StrCat("poll: ", Errno(errno)));
-    if (n > 0) return absl::OkStatus();
-  }
-}
-
+// Connects to each address of `host` in turn.
 absl::StatusOr<Socket> Connect(const std::string& host, uint16_t port, absl::Time deadline) {
   addrinfo hints{};
   hints.ai_socktype = SOCK_STREAM;
   addrinfo* addresses = nullptr;
   const int rc = getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &addresses);
   if (rc != 0) return absl::UnavailableError(absl::StrCat("address: ", gai_strerror(rc)));
-  std::string errors;
+  absl::Status last = absl::UnavailableError("connect: no address");
   for (const addrinfo* a = addresses; a != nullptr; a = a->ai_next) {
-    Socket s(socket(a->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
-    if (s.fd() < 0) continue;
-    int error = 0;
-    if (connect(s.fd(), a->ai_addr, a->ai_addrlen) != 0) {
-      error = errno;
-      if (error == EINPROGRESS) {
-        absl::Status ready = WaitFor(s.fd(), POLLOUT, deadline);
-        if (!ready.ok()) {
-          freeaddrinfo(addresses);
-          return absl::DeadlineExceededError("connect: timed out");
-        }
-        socklen_t len = sizeof error;
-        getsockopt(s.fd(), SOL_SOCKET, SO_ERROR, &error, &len);
-      }
-    }
-    if (error == 0) {
+    absl::StatusOr<Socket> s = common::ConnectStream(a->ai_addr, a->ai_addrlen, deadline);
+    if (s.ok() || absl::IsDeadlineExceeded(s.status())) {
       freeaddrinfo(addresses);
       return s;
     }
-    absl::StrAppend(&errors, errors.empty() ? "" : "; ", Errno(error));
+    last = s.status();
   }
   freeaddrinfo(addresses);
-  return absl::UnavailableError(absl::StrCat("connect: ", errors));
-}
-
-absl::Status SendAll(int fd, absl::string_view data, absl::Time deadline) {
-  while (!data.empty()) {
-    const ssize_t n = send(fd, data.data(), data.size(), MSG_NOSIGNAL);
-    if (n > 0) {
-      data.remove_prefix(static_cast<size_t>(n));
-    } else if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
-      absl::Status ready = WaitFor(fd, POLLOUT, deadline);
-      if (!ready.ok()) return ready;
-    } else {
-      return absl::UnavailableError(absl::StrCat("send: ", Errno(errno)));
-    }
-  }
-  return absl::OkStatus();
+  return last;
 }
 
 struct Reply {
@@ -118,16 +58,11 @@ absl::StatusOr<Reply> ReadReply(int fd, std::string& buffer, absl::Time deadline
       buffer.erase(0, parsed.consumed);
       return Reply{parsed.code, std::move(parsed.lines)};
     }
-    absl::Status ready = WaitFor(fd, POLLIN, deadline);
-    if (!ready.ok()) return ready;
-    char chunk[4096];
-    const ssize_t n = recv(fd, chunk, sizeof chunk, 0);
-    if (n == 0) return absl::UnavailableError("connection closed by the server");
-    if (n < 0) {
-      if (errno == EAGAIN || errno == EINTR) continue;
-      return absl::UnavailableError(absl::StrCat("recv: ", Errno(errno)));
+    absl::Status read = common::ReadSome(fd, buffer, 4096, deadline);
+    if (absl::IsUnavailable(read) && read.message() == "connection closed") {
+      return absl::UnavailableError("connection closed by the server");
     }
-    buffer.append(chunk, static_cast<size_t>(n));
+    if (!read.ok()) return read;
   }
 }
 
@@ -136,7 +71,7 @@ absl::StatusOr<Reply> ReadReply(int fd, std::string& buffer, absl::Time deadline
 absl::StatusOr<Reply> Exchange(int fd, std::string& buffer, absl::string_view command, int want,
                                absl::Time deadline) {
   if (!command.empty()) {
-    absl::Status sent = SendAll(fd, absl::StrCat(command, "\r\n"), deadline);
+    absl::Status sent = common::SendAll(fd, absl::StrCat(command, "\r\n"), deadline);
     if (!sent.ok()) return sent;
   }
   absl::StatusOr<Reply> reply = ReadReply(fd, buffer, deadline);
@@ -175,9 +110,9 @@ absl::StatusOr<tlsa::DerChain> Handshake(int fd, const std::string& sni, absl::T
     const int error = SSL_get_error(ssl.get(), rc);
     absl::Status ready;
     if (error == SSL_ERROR_WANT_READ) {
-      ready = WaitFor(fd, POLLIN, deadline);
+      ready = WaitReady(fd, POLLIN, deadline);
     } else if (error == SSL_ERROR_WANT_WRITE) {
-      ready = WaitFor(fd, POLLOUT, deadline);
+      ready = WaitReady(fd, POLLOUT, deadline);
     } else {
       return absl::UnavailableError(TlsError("TLS handshake"));
     }

@@ -6,11 +6,11 @@
 #include <cstdlib>
 #include <string>
 
-#include "plugin/postfix/netstring.h"
+#include "plugin/agent/netstring.h"
 
-using danegate::postfix::EncodeNetstring;
-using danegate::postfix::NetstringParse;
-using danegate::postfix::ParseNetstring;
+using danegate::agent::EncodeNetstring;
+using danegate::agent::NetstringParse;
+using danegate::agent::ParseNetstring;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   constexpr size_t kMax = 100;

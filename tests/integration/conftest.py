@@ -69,9 +69,9 @@ def danegated_bin():
 
 @pytest.fixture(scope="session")
 def adapter_bin(danegated_bin):
-    """danegate-postfix, from the same build tree as danegated."""
-    path = os.environ.get("DANEGATE_POSTFIX_BIN") or os.path.join(
-        os.path.dirname(os.path.dirname(danegated_bin)), "plugin", "danegate-postfix")
+    """danegate-agent, from the same build tree as danegated."""
+    path = os.environ.get("DANEGATE_AGENT_BIN") or os.path.join(
+        os.path.dirname(os.path.dirname(danegated_bin)), "plugin", "danegate-agent")
     assert os.access(path, os.X_OK), path
     return path
 

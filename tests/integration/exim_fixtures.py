@@ -1,32 +1,42 @@
 """The sending Exim for the Exim plugin tests, in the mail namespace of
-mail_fixtures; its configuration includes the shipped snippets from
-plugin/exim verbatim."""
+mail_fixtures, with its danegate-agent; its configuration includes the
+shipped snippets from plugin/exim verbatim. The sender is Debian's exim4
+(GnuTLS) or the OpenSSL-linked Exim that scripts/install-test-exim-openssl.sh
+builds: the two obey a denied certificate differently."""
 import os
 import re
 
-from mail_fixtures import EXIM_USER, ROOT, Exim, MailNamespace, wait_for_line
+from mail_fixtures import EXIM_USER, ROOT, Agent, Exim, MailNamespace, wait_for_line
+
+OPENSSL_EXIM = os.environ.get("DANEGATE_EXIM_OPENSSL",
+                              "/opt/danegate-test/exim-openssl/bin/exim4")
+# The sending Exim builds every Exim test runs against.
+EXIM_BUILDS = {"gnutls": "exim4", "openssl": OPENSSL_EXIM}
 
 
 class EximEnv(MailNamespace):
-    def __init__(self, danegated_bin, so_path):
+    def __init__(self, danegated_bin, so_path, agent_bin, exim_bin):
         super().__init__(danegated_bin, "exim")
         self.so_path = so_path
+        self.agent_bin = agent_bin
+        self.exim_bin = exim_bin
 
     def _start_sender(self):
-        self.client_conf = self.write_client_conf("client.conf", "127.0.0.1:50051", 2000)
-        self.sender = self.make_sender(self.client_conf)
+        self.agent = self.start_agent("agent", "127.0.0.1:50051")
+        self.sender = self.make_sender(self.agent.path)
 
-    def write_client_conf(self, name, server, timeout_ms):
-        path = os.path.join(self.dir, name)
-        with open(path, "w") as f:
-            f.write(f"server = {server}\ntimeout_ms = {timeout_ms}\n")
-        os.chmod(path, 0o644)
-        return path
+    def start_agent(self, name, server, extra=()):
+        """Starts a danegate-agent on a unix socket in the test's directory."""
+        agent = Agent(self.agent_bin, os.path.join(self.dir, f"{name}.log"),
+                      f"unix:{os.path.join(self.dir, name + '.sock')}", server,
+                      os.path.join(self.dir, f"{name}-ta"), extra=extra, prefix=self.prefix)
+        self.daemons.append(agent)
+        return agent
 
-    def make_sender(self, client_conf, name="sender"):
+    def make_sender(self, agent_path, name="sender"):
         plugin = os.path.join(ROOT, "plugin", "exim")
         return Exim(self, name, f"""DANEGATE_SO = {self.so_path}
-DANEGATE_CLIENT_CONF = {client_conf}
+DANEGATE_AGENT = {agent_path}
 primary_hostname = sender.test
 qualify_domain = sender.test
 domainlist local_domains = sender.test
@@ -53,7 +63,7 @@ local_mailbox:
   user = {EXIM_USER}
 begin retry
 * * F,1d,1m
-""")
+""", binary=self.exim_bin)
 
     def submit(self, *recipients, sender=None):
         """Queues a message (no delivery yet); returns (message id, marker)."""

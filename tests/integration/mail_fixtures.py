@@ -4,6 +4,7 @@ sending MTA's own MX lookups go through the lab), danegated, and two
 receiving Exims (STARTTLS with a certificate chosen by SNI on 127.0.0.1/::1,
 no STARTTLS on 127.0.0.2). exim_fixtures and postfix_fixtures add the
 sending MTA."""
+import json
 import os
 import pwd
 import re
@@ -49,11 +50,44 @@ def chown_exim(*paths):
         os.chown(p, pw.pw_uid, pw.pw_gid)
 
 
+class Agent(Daemon):
+    """A running danegate-agent (under `prefix`, e.g. in a namespace),
+    ready once it logs that it listens."""
+
+    def __init__(self, binary, log_path, listen, server, ta_dir, extra=(), prefix=()):
+        super().__init__("danegate-agent", [*prefix, binary, f"--listen={listen}",
+                                              f"--server={server}", f"--ta-dir={ta_dir}", *extra],
+                         log_path)
+        self.wait_for([r'"msg":"listening"'])
+        self.listening = json.loads(self.search(r'\{.*"msg":"listening".*\}').group(0))
+        self.address = self.listening["address"]
+        self.path = listen[len("unix:"):] if listen.startswith("unix:") else None
+
+    def ready_count(self):
+        """How often the channel to danegated has become ready."""
+        return self.count(r'"msg":"validator connection".*"state":"ready"')
+
+    def wait_validator_ready(self, seen):
+        """Waits until the channel to danegated is ready again, after `seen`
+        earlier times (ready_count() before the validator came back)."""
+        with self.cond:
+            while self.ready_count() <= seen:
+                if not self.cond.wait(20):
+                    raise TimeoutError("the agent did not reconnect to danegated")
+
+    def lookups(self):
+        """The agent's lookup log lines, parsed."""
+        with self.cond:
+            lines = list(self.lines)
+        return [json.loads(l) for l in lines if '"msg":"lookup"' in l]
+
+
 class Exim:
     """One Exim instance: its directories and its configuration."""
 
-    def __init__(self, env, name, config_body):
+    def __init__(self, env, name, config_body, binary="exim4"):
         self.env = env
+        self.binary = binary
         self.dir = os.path.join(env.dir, name)
         self.spool = os.path.join(self.dir, "spool")
         self.logdir = os.path.join(self.dir, "log")
@@ -71,7 +105,7 @@ keep_environment =
         self.mainlog = os.path.join(self.logdir, "mainlog")
 
     def run(self, *args, stdin=None, timeout=60):
-        return subprocess.run([*self.env.prefix, "exim4", "-C", self.conf, *args],
+        return subprocess.run([*self.env.prefix, self.binary, "-C", self.conf, *args],
                               input=stdin, capture_output=True, text=True, timeout=timeout)
 
     def log(self):

@@ -1,16 +1,15 @@
-"""The sending Postfix 3.7 for the danegate-postfix tests, in the mail
+"""The sending Postfix 3.7 for the Postfix end-to-end tests, in the mail
 namespace of mail_fixtures: Debian's Postfix unpacked into a private prefix
 (scripts/install-test-postfix.sh), configured with the shipped main.cf
-snippet from plugin/postfix, asking a real danegate-postfix that asks the
+snippet from plugin/postfix, asking a real danegate-agent that asks the
 namespace's danegated."""
-import json
 import os
 import pwd
 import re
 import subprocess
 
 from dnslab import Daemon
-from mail_fixtures import ROOT, MailNamespace, wait_for_line
+from mail_fixtures import ROOT, Agent, MailNamespace, wait_for_line
 
 POSTFIX_PREFIX = os.environ.get("DANEGATE_POSTFIX_PREFIX", "/opt/danegate-test/postfix")
 POSTFIX_LIBS = os.path.join(POSTFIX_PREFIX, "usr/lib/postfix")
@@ -42,26 +41,6 @@ postlog   unix-dgram n  -       n       -       1       postlogd
 
 def postfix_installed():
     return os.access(os.path.join(POSTFIX_PREFIX, "usr/sbin/postfix"), os.X_OK)
-
-
-class Adapter(Daemon):
-    """A running danegate-postfix (under `prefix`, e.g. in a namespace),
-    ready once it logs that it listens."""
-
-    def __init__(self, binary, log_path, listen, server, ta_dir, extra=(), prefix=()):
-        super().__init__("danegate-postfix", [*prefix, binary, f"--listen={listen}",
-                                              f"--server={server}", f"--ta-dir={ta_dir}", *extra],
-                         log_path)
-        self.wait_for([r'"msg":"listening"'])
-        self.listening = json.loads(self.search(r'\{.*"msg":"listening".*\}').group(0))
-        self.address = self.listening["address"]
-        self.path = listen[len("unix:"):] if listen.startswith("unix:") else None
-
-    def lookups(self):
-        """The adapter's lookup log lines, parsed."""
-        with self.cond:
-            lines = list(self.lines)
-        return [json.loads(l) for l in lines if '"msg":"lookup"' in l]
 
 
 class PostfixEnv(MailNamespace):
@@ -133,8 +112,8 @@ smtp_tls_CAfile =
         return ["env", f"MAIL_CONFIG={self.conf}"]
 
     def start_adapter(self):
-        """Starts danegate-postfix, on the same port as the last one."""
-        adapter = Adapter(self.adapter_bin, os.path.join(self.dir, "danegate-postfix.log"),
+        """Starts danegate-agent, on the same port as the last one."""
+        adapter = Agent(self.adapter_bin, os.path.join(self.dir, "danegate-agent.log"),
                           f"127.0.0.1:{self.adapter_port}", "127.0.0.1:50051",
                           os.path.join(self.dir, "ta"), prefix=self.prefix)
         self.adapter_port = int(adapter.address.rsplit(":", 1)[1])

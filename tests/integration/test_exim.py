@@ -1,12 +1,14 @@
 """Real Exim 4.96 with danegate_exim.so delivers, defers or bounces on
-danegated's verdict: DNS from the DNSSEC lab, real TLS to a real receiving
-Exim, all inside a network namespace of this test's own."""
+danegated's verdict, asked through a real danegate-agent: DNS from the
+DNSSEC lab, real TLS to a real receiving Exim, all inside a network
+namespace of this test's own. Every test runs against both sending Exim
+builds: Debian's (GnuTLS) and one linked with OpenSSL."""
 import os
 import shutil
 
 import pytest
 
-from exim_fixtures import EximEnv
+from exim_fixtures import EXIM_BUILDS, EximEnv
 
 pytestmark = [
     pytest.mark.skipif(shutil.which("exim4") is None, reason="exim4 not installed"),
@@ -16,11 +18,16 @@ pytestmark = [
 ]
 
 
-@pytest.fixture(scope="module")
-def env(danegated_bin, tmp_path_factory):
+@pytest.fixture(scope="module", params=sorted(EXIM_BUILDS))
+def env(request, danegated_bin, adapter_bin):
+    exim = EXIM_BUILDS[request.param]
+    if shutil.which(exim) is None:
+        # setup.sh builds it; a missing build must not pass silently in CI.
+        pytest.fail(f"no {request.param} Exim at {exim} (run scripts/setup.sh)")
     so = os.environ.get("DANEGATE_EXIM_SO") or os.path.join(
         os.path.dirname(os.path.dirname(danegated_bin)), "plugin", "danegate_exim.so")
-    e = EximEnv(os.path.abspath(danegated_bin), os.path.abspath(so)).start()
+    e = EximEnv(os.path.abspath(danegated_bin), os.path.abspath(so),
+                os.path.abspath(adapter_bin), exim).start()
     yield e
     e.stop()
 
@@ -32,6 +39,7 @@ def test_matching_tlsa_is_received_authenticated(env):
     assert not env.queued(mid)
     log = env.log_for(mid)
     assert "danegate: d-311.dane.test via mx-311.dane.test: dane_authenticated TLSA 3 1 1" in log
+    assert "X=TLS" in log and "authenticated_sender" not in log
 
 
 def test_mismatching_tlsa_stays_queued_with_the_reason_logged(env):
@@ -105,6 +113,7 @@ def test_two_domains_in_one_message_get_their_own_verdicts(env):
 
 
 def test_validator_down_then_back_nothing_lost(env):
+    ready = env.agent.ready_count()
     env.stop_danegated()
     try:
         mid, marker = env.submit("user@d-301.dane.test")
@@ -114,19 +123,36 @@ def test_validator_down_then_back_nothing_lost(env):
         assert "validator_unavailable" in env.log_for(mid)
     finally:
         env.start_danegated()
+    env.agent.wait_validator_ready(ready)
     env.deliver(mid)
     assert env.received("d-301.dane.test", marker), env.log_for(mid)
     assert not env.queued(mid)
 
 
+def test_agent_down_then_back_nothing_lost(env):
+    env.agent.stop()
+    env.daemons.remove(env.agent)
+    try:
+        mid, marker = env.submit("user@d-311.dane.test")
+        env.deliver(mid)
+        assert env.queued(mid)
+        assert not env.received("d-311.dane.test", marker)
+        assert "danegate defer (agent_unavailable)" in env.log_for(mid)
+    finally:
+        env.agent = env.start_agent("agent", "127.0.0.1:50051")
+    env.agent.wait_validator_ready(0)
+    env.deliver(mid)
+    assert env.received("d-311.dane.test", marker), env.log_for(mid)
+    assert not env.queued(mid)
+
+
 def test_validator_slower_than_the_deadline_defers(env):
-    # A second danegated whose DNS never answers, and a client configuration
-    # with a 300 ms deadline pointing at it.
-    # (Nothing listens on 127.0.0.9 in the namespace.)
+    # A second danegated whose DNS never answers, and an agent with a 300 ms
+    # deadline asking it. (Nothing listens on 127.0.0.9 in the namespace.)
     env.start_danegated(listen="127.0.0.1:50052", upstream="127.0.0.9:53",
                         extra=["--dns-timeout=3s"])
-    slow_conf = env.write_client_conf("slow.conf", "127.0.0.1:50052", 300)
-    slow_sender = env.make_sender(slow_conf, "sender-slow")
+    slow = env.start_agent("agent-slow", "127.0.0.1:50052", extra=["--timeout=300ms"])
+    slow_sender = env.make_sender(slow.path, "sender-slow")
     mid, marker = env.submit("user@d-312.dane.test", sender=slow_sender)
     env.deliver(mid, sender=slow_sender)
     assert env.queued(mid, sender=slow_sender)

@@ -1,7 +1,9 @@
-// Prometheus metrics of danegate-postfix: lookups by table, reply status and
-// reason code, their latency, and open Postfix connections. Thread-safe.
-#ifndef DANEGATE_PLUGIN_POSTFIX_LOOKUP_METRICS_H_
-#define DANEGATE_PLUGIN_POSTFIX_LOOKUP_METRICS_H_
+// Prometheus metrics of danegate-agent: lookups by table (Postfix's and the
+// Exim plugin's), reply status and reason code, their latency, open MTA
+// connections, the channel to danegated and the STARTTLS chain fetches.
+// Thread-safe.
+#ifndef DANEGATE_PLUGIN_AGENT_AGENT_METRICS_H_
+#define DANEGATE_PLUGIN_AGENT_AGENT_METRICS_H_
 
 #include <array>
 #include <atomic>
@@ -14,12 +16,12 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
-#include "plugin/postfix/postfix_policy.h"
+#include "plugin/agent/map_reply.h"
 #include "service/common/histogram.h"
 
-namespace danegate::postfix {
+namespace danegate::agent {
 
-class LookupMetrics {
+class AgentMetrics {
  public:
   // Counts one answered request. `request` is the raw payload (its map name
   // is taken from it; unknown names count as "invalid"); the reason codes
@@ -33,8 +35,11 @@ class LookupMetrics {
   // channel to danegated is connected (`validator_ready`) as gauges.
   std::string Render(size_t open_connections, bool validator_ready) const;
 
+  // Tables counted apart: tls_policy, transport, exim_policy, exim_verify,
+  // and "invalid" for any other name.
+  static constexpr int kMaps = 5;
+
  private:
-  static constexpr int kMaps = 3;  // tls_policy, transport, invalid
   using Key = std::tuple<int, int, std::string>;  // map, status, reason
   mutable absl::Mutex mu_;
   absl::flat_hash_map<Key, uint64_t> lookups_ ABSL_GUARDED_BY(mu_);
@@ -43,6 +48,6 @@ class LookupMetrics {
   common::Histogram chain_fetch_latency_;
 };
 
-}  // namespace danegate::postfix
+}  // namespace danegate::agent
 
-#endif  // DANEGATE_PLUGIN_POSTFIX_LOOKUP_METRICS_H_
+#endif  // DANEGATE_PLUGIN_AGENT_AGENT_METRICS_H_

@@ -1,4 +1,4 @@
-"""danegate-postfix on its own: the socketmap protocol against hostile
+"""danegate-agent on its own: the socketmap protocol against hostile
 input, its limits, mutual TLS to danegated, usage errors and SIGTERM. The
 answers come from a real danegated on the DNSSEC lab."""
 import os
@@ -10,7 +10,7 @@ import urllib.request
 
 import pytest
 
-from postfix_fixtures import Adapter
+from mail_fixtures import Agent
 from service_fixtures import Danegated
 
 
@@ -20,7 +20,7 @@ def start_adapter(adapter_bin, tmp_path):
 
     def _start(server, *extra, listen=None):
         n = len(started)
-        d = Adapter(adapter_bin, str(tmp_path / f"adapter{n}.log"),
+        d = Agent(adapter_bin, str(tmp_path / f"adapter{n}.log"),
                     listen or f"unix:{tmp_path}/socketmap{n}.sock", server, f"{tmp_path}/ta{n}",
                     extra)
         started.append(d)
@@ -135,7 +135,7 @@ def test_connections_beyond_the_limit_are_refused(service, start_adapter):
     a.wait_for([r"connection refused, at --max-connections"])
     first.close()
     # A slot is free again once the server has closed its side of `first`.
-    wait_metric(a, "danegate_postfix_connections 1")
+    wait_metric(a, "danegate_agent_connections 1")
     assert Client(a.path).ask("tls_policy insec.dane.test") == "OK may"
     assert second.ask("tls_policy insec.dane.test") == "OK may"
 
@@ -185,7 +185,7 @@ def test_usage_errors_exit_64(adapter_bin, tmp_path, args, message):
                          timeout=30)
     assert out.returncode == 64, out.stderr
     assert message in out.stderr
-    assert "usage: danegate-postfix" in out.stderr
+    assert "usage: danegate-agent" in out.stderr
 
 
 def test_sigterm_exits_0_and_removes_the_socket(service, start_adapter):
@@ -224,13 +224,13 @@ def test_metrics_count_lookups_by_table_status_and_reason(service, start_adapter
     assert c.ask("nonsense").startswith("PERM")
     text = metrics_text(a)
     for line in [
-        'danegate_postfix_lookups_total{map="tls_policy",status="ok",reason="dane_required"} 2',
-        'danegate_postfix_lookups_total{map="tls_policy",status="temp",reason="dnssec_bogus"} 1',
-        'danegate_postfix_lookups_total{map="transport",status="ok",reason="null_mx"} 1',
-        'danegate_postfix_lookups_total{map="invalid",status="perm",reason="invalid_argument"} 1',
-        'danegate_postfix_lookup_duration_seconds_count{map="tls_policy"} 3',
-        "danegate_postfix_connections 1",
-        'danegate_postfix_chain_fetches_total{result="ok"} 0',  # no digest DANE-TA asked
+        'danegate_agent_lookups_total{map="tls_policy",status="ok",reason="dane_required"} 2',
+        'danegate_agent_lookups_total{map="tls_policy",status="temp",reason="dnssec_bogus"} 1',
+        'danegate_agent_lookups_total{map="transport",status="ok",reason="null_mx"} 1',
+        'danegate_agent_lookups_total{map="invalid",status="perm",reason="invalid_argument"} 1',
+        'danegate_agent_lookup_duration_seconds_count{map="tls_policy"} 3',
+        "danegate_agent_connections 1",
+        'danegate_agent_chain_fetches_total{result="ok"} 0',  # no digest DANE-TA asked
     ]:
         assert line in text, text
 
@@ -240,17 +240,17 @@ def test_a_restarted_validator_is_used_again(danegated_bin, lab, start_adapter, 
     port = d.port
     a = start_adapter(d.address, "--metrics-listen=127.0.0.1:0")
     c = Client(a.path)
-    wait_metric(a, "danegate_postfix_validator_up 1")  # connected before the first lookup
+    wait_metric(a, "danegate_agent_validator_up 1")  # connected before the first lookup
     assert c.ask("tls_policy d-311.dane.test").startswith("OK fingerprint")
     d.stop()
-    wait_metric(a, "danegate_postfix_validator_up 0")
+    wait_metric(a, "danegate_agent_validator_up 0")
     assert c.ask("tls_policy d-311.dane.test").startswith("TEMP danegate: validator_unavailable")
     a.wait_for([r'"msg":"validator connection".*"state":"transient_failure"'])
     d = Danegated(danegated_bin, str(tmp_path / "after"), lab.resolver_args(),
                   listen=f"127.0.0.1:{port}")
     try:
         started = time.monotonic()
-        wait_metric(a, "danegate_postfix_validator_up 1")
+        wait_metric(a, "danegate_agent_validator_up 1")
         print(f"adapter reconnected {time.monotonic() - started:.2f} s after danegated served")
         # Connected again before any lookup asked for it: the next one is answered.
         assert c.ask("tls_policy d-311.dane.test").startswith("OK fingerprint")

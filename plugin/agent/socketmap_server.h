@@ -4,8 +4,8 @@
 // process), at most max_connections at once; a connection that sends a
 // malformed or oversized netstring, or stalls, is closed. Every limit is
 // enforced before bytes are buffered.
-#ifndef DANEGATE_PLUGIN_POSTFIX_SOCKETMAP_SERVER_H_
-#define DANEGATE_PLUGIN_POSTFIX_SOCKETMAP_SERVER_H_
+#ifndef DANEGATE_PLUGIN_AGENT_SOCKETMAP_SERVER_H_
+#define DANEGATE_PLUGIN_AGENT_SOCKETMAP_SERVER_H_
 
 #include <cstddef>
 #include <functional>
@@ -19,7 +19,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 
-namespace danegate::postfix {
+namespace danegate::agent {
 
 struct SocketmapOptions {
   size_t max_connections = 256;
@@ -70,6 +70,6 @@ class SocketmapServer {
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
 };
 
-}  // namespace danegate::postfix
+}  // namespace danegate::agent
 
-#endif  // DANEGATE_PLUGIN_POSTFIX_SOCKETMAP_SERVER_H_
+#endif  // DANEGATE_PLUGIN_AGENT_SOCKETMAP_SERVER_H_

@@ -1,7 +1,11 @@
-// danegate-postfix: a socketmap server for Postfix's smtp_tls_policy_maps
-// and transport_maps that asks a danegated (gRPC, TLS or mutual TLS) and
-// answers with the Postfix TLS policy or transport entry that enforces its
-// verdict. Wires the socket server, the lookup and the gRPC channel together.
+// danegate-agent: the one process on an MTA's host that talks to the
+// validator pool. It keeps one gRPC channel (TLS or mutual TLS) to danegated
+// and answers the MTAs on a unix socket or loopback port, in the socketmap
+// protocol: Postfix's smtp_tls_policy_maps and transport_maps (the Postfix
+// TLS policy or transport entry that enforces the verdict) and the tables of
+// danegate_exim.so (exim_lookup.h). No MTA process runs gRPC. Wires the
+// socket server, the lookups and the gRPC channel together. Also installed
+// as danegate-postfix, its former name; the flags are the same.
 #include <signal.h>
 #include <unistd.h>
 
@@ -19,9 +23,10 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "plugin/agent/agent_metrics.h"
+#include "plugin/agent/exim_lookup.h"
+#include "plugin/agent/socketmap_server.h"
 #include "plugin/postfix/lookup.h"
-#include "plugin/postfix/lookup_metrics.h"
-#include "plugin/postfix/socketmap_server.h"
 #include "plugin/postfix/starttls_probe.h"
 #include "plugin/postfix/trust_anchor_files.h"
 #include "service/api/remote.h"
@@ -30,13 +35,18 @@
 #include "service/common/metrics_http.h"
 #include "service/common/stop_signals.h"
 
-namespace danegate::postfix {
+namespace danegate::agent {
+
+using postfix::FetchStartTlsChain;
+using postfix::Lookup;
+using postfix::ProbeOptions;
+using postfix::TrustAnchorFiles;
 namespace {
 
 constexpr int kExitUsage = 64;
 
 constexpr char kUsage[] =
-    "usage: danegate-postfix --listen=unix:/PATH|127.0.0.1:PORT --server=HOST:PORT [flags]\n";
+    "usage: danegate-agent --listen=unix:/PATH|127.0.0.1:PORT --server=HOST:PORT [flags]\n";
 
 std::string HostName() {
   char name[256] = {};
@@ -45,7 +55,7 @@ std::string HostName() {
 }
 
 int Usage(const std::string& message) {
-  std::cerr << "danegate-postfix: " << message << "\n" << kUsage;
+  std::cerr << "danegate-agent: " << message << "\n" << kUsage;
   return kExitUsage;
 }
 
@@ -86,7 +96,7 @@ int Main(int argc, char** argv) {
                "serve Prometheus metrics at http://ADDR:PORT/metrics (default off)");
   flags.String("ta-files", &ta_files, "N", "at most N trust-anchor files (default 1000)");
   flags.String("max-connections", &max_connections, "N",
-               "concurrent Postfix connections (default 256)");
+               "concurrent MTA connections (default 256)");
   flags.String("smtp-port", &smtp_port, "PORT", "SMTP port of the TLSA lookups (default 25)");
   flags.String("socket-mode", &socket_mode, "OCTAL", "unix socket permissions (default 0666)");
   flags.String("probe-timeout", &probe_timeout, "DURATION",
@@ -97,9 +107,10 @@ int Main(int argc, char** argv) {
       flags.Parse(std::vector<std::string>(argv + 1, argv + argc));
   if (!args.ok()) return Usage(std::string(args.status().message()));
   if (flags.help_requested()) {
-    std::cout << kUsage << "\nAnswers Postfix socketmap lookups in the maps '" << kTlsPolicyMap
-              << "' (smtp_tls_policy_maps) and '" << kTransportMap
-              << "' (transport_maps) with danegated's verdicts.\n\nflags:\n"
+    std::cout << kUsage << "\nAnswers socketmap lookups with danegated's verdicts: Postfix's maps '"
+              << postfix::kTlsPolicyMap << "' (smtp_tls_policy_maps) and '"
+              << postfix::kTransportMap << "' (transport_maps), and danegate_exim.so's '"
+              << kEximPolicyMap << "' and '" << kEximVerifyMap << "'.\n\nflags:\n"
               << flags.Help();
     return 0;
   }
@@ -120,6 +131,8 @@ int Main(int argc, char** argv) {
     return Usage("--helo-name must be a host name");
   }
   SocketmapOptions options;
+  // An exim_verify request carries a whole chain in base64.
+  options.max_request = kMaxEximChain * ((kMaxEximCertificate + 2) / 3 * 4 + 1) + 1024;
   size_t files = 0, port = 0, mode = 0;
   if (!ParseCount(ta_files, 10, 1, 1000000, &files)) return Usage("--ta-files must be 1..1000000");
   if (!ParseCount(max_connections, 10, 1, 10000, &options.max_connections)) {
@@ -136,7 +149,7 @@ int Main(int argc, char** argv) {
   }
   absl::StatusOr<std::shared_ptr<grpc::Channel>> channel = api::ConnectValidator(remote);
   if (!channel.ok()) return Usage(std::string(channel.status().message()));
-  LookupMetrics metrics;
+  AgentMetrics metrics;
   absl::StatusOr<std::unique_ptr<TrustAnchorFiles>> anchors =
       TrustAnchorFiles::Open(ta_dir, files);
   if (!anchors.ok()) return Usage(std::string(anchors.status().message()));
@@ -172,9 +185,19 @@ int Main(int argc, char** argv) {
                 "validator connection",
                 {{"server", remote.server}, {"state", api::ConnectivityStateName(state)}});
   });
-  auto handler = [&lookup, &metrics](absl::string_view request) {
+  EximLookup exim(
+      [&](const v1::ResolvePolicyRequest& request) {
+        return api::RemoteResolvePolicy(*channel, remote.timeout, request);
+      },
+      [&](const v1::VerifyPeerRequest& request) {
+        return api::RemoteVerifyPeer(*channel, remote.timeout, request);
+      });
+  auto handler = [&lookup, &exim, &metrics](absl::string_view request) {
     const absl::Time start = absl::Now();
-    MapReply reply = lookup.Answer(request);
+    const absl::string_view map = request.substr(0, request.find(' '));
+    MapReply reply = map == kEximPolicyMap || map == kEximVerifyMap
+                         ? exim.Answer(map, request.substr(std::min(request.size(), map.size() + 1)))
+                         : lookup.Answer(request);
     metrics.Record(request, reply, absl::Now() - start);
     std::string payload = reply.Payload();
     common::Log("info", "lookup",
@@ -214,13 +237,13 @@ int Main(int argc, char** argv) {
 }
 
 }  // namespace
-}  // namespace danegate::postfix
+}  // namespace danegate::agent
 
 int main(int argc, char** argv) {
   try {
-    return danegate::postfix::Main(argc, argv);
+    return danegate::agent::Main(argc, argv);
   } catch (const std::exception& e) {
-    std::cerr << "danegate-postfix: internal error: " << e.what() << "\n";
+    std::cerr << "danegate-agent: internal error: " << e.what() << "\n";
     return 70;
   }
 }

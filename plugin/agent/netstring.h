@@ -1,15 +1,15 @@
 // Netstrings (https://cr.yp.to/proto/netstrings.txt), the framing of
 // Postfix's socketmap protocol: "LEN:PAYLOAD,". Pure; every byte is treated
 // as hostile: the length is bounded before anything is buffered.
-#ifndef DANEGATE_PLUGIN_POSTFIX_NETSTRING_H_
-#define DANEGATE_PLUGIN_POSTFIX_NETSTRING_H_
+#ifndef DANEGATE_PLUGIN_AGENT_NETSTRING_H_
+#define DANEGATE_PLUGIN_AGENT_NETSTRING_H_
 
 #include <cstddef>
 #include <string>
 
 #include "absl/strings/string_view.h"
 
-namespace danegate::postfix {
+namespace danegate::agent {
 
 struct NetstringParse {
   enum class State { kNeedMore, kComplete, kMalformed } state = State::kNeedMore;
@@ -27,6 +27,6 @@ NetstringParse ParseNetstring(absl::string_view buffer, size_t max_payload);
 // Returns `payload` framed as a netstring.
 std::string EncodeNetstring(absl::string_view payload);
 
-}  // namespace danegate::postfix
+}  // namespace danegate::agent
 
-#endif  // DANEGATE_PLUGIN_POSTFIX_NETSTRING_H_
+#endif  // DANEGATE_PLUGIN_AGENT_NETSTRING_H_

@@ -1,11 +1,11 @@
-#include "plugin/postfix/netstring.h"
+#include "plugin/agent/netstring.h"
 
 #include <string>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
-namespace danegate::postfix {
+namespace danegate::agent {
 namespace {
 
 using State = NetstringParse::State;
@@ -61,4 +61,4 @@ TEST(NetstringTest, EncodesWhatItParses) {
 }
 
 }  // namespace
-}  // namespace danegate::postfix
+}  // namespace danegate::agent

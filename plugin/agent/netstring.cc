@@ -1,8 +1,8 @@
-#include "plugin/postfix/netstring.h"
+#include "plugin/agent/netstring.h"
 
 #include "absl/strings/str_cat.h"
 
-namespace danegate::postfix {
+namespace danegate::agent {
 namespace {
 
 NetstringParse Malformed(std::string why) {
@@ -42,4 +42,4 @@ std::string EncodeNetstring(absl::string_view payload) {
   return absl::StrCat(payload.size(), ":", payload, ",");
 }
 
-}  // namespace danegate::postfix
+}  // namespace danegate::agent

@@ -1,4 +1,4 @@
-#include "plugin/postfix/socketmap_server.h"
+#include "plugin/agent/socketmap_server.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -15,11 +15,11 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "plugin/postfix/netstring.h"
+#include "plugin/agent/netstring.h"
 #include "service/common/log.h"
 #include "service/common/socket_address.h"
 
-namespace danegate::postfix {
+namespace danegate::agent {
 namespace {
 
 absl::Status Errno(absl::string_view what) {
@@ -243,4 +243,4 @@ void SocketmapServer::ServeConnection(int fd) {
   close(fd);  // after the erase: accept may hand out the same number again
 }
 
-}  // namespace danegate::postfix
+}  // namespace danegate::agent

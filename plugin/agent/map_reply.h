@@ -1,0 +1,22 @@
+// One reply of the agent's socketmap protocol (Postfix's socketmap, also
+// spoken by danegate_exim.so): "OK data", "NOTFOUND ", "TEMP data" or
+// "PERM data", with the reason code the agent logs and counts. Pure.
+#ifndef DANEGATE_PLUGIN_AGENT_MAP_REPLY_H_
+#define DANEGATE_PLUGIN_AGENT_MAP_REPLY_H_
+
+#include <string>
+
+namespace danegate::agent {
+
+struct MapReply {
+  enum class Status { kOk, kNotFound, kTemp, kPerm } status = Status::kTemp;
+  std::string data;
+  std::string reason;  // reason code, for the log and the metrics
+
+  // Returns the reply payload (before netstring framing).
+  std::string Payload() const;
+};
+
+}  // namespace danegate::agent
+
+#endif  // DANEGATE_PLUGIN_AGENT_MAP_REPLY_H_
