@@ -15,5 +15,5 @@ echo
 echo "== Exim plugin overhead (bench/exim_plugin.py)"
 /usr/bin/python3 bench/exim_plugin.py
 echo
-echo "== Postfix lookup latency through danegate-postfix (bench/postfix_lookup.py)"
-/usr/bin/python3 bench/postfix_lookup.py
+echo "== Lookup latency through danegate-agent, Postfix and Exim tables (bench/agent_lookup.py)"
+/usr/bin/python3 bench/agent_lookup.py

@@ -96,6 +96,17 @@ def dane_test_records(certs):
     # STARTTLS; its TLSA RRset has no usable record (TLS mandatory).
     r += ["mx-notls A 127.0.0.2", f"_25._tcp.mx-notls TLSA {ee.tlsa(1, 1, 1)}",
           "d-unusable-notls MX 10 mx-notls"]
+    # Mixed MX sets for the MTA tests: an opportunistic host whose name
+    # resolves to the DANE host's address; a DANE host without STARTTLS (at
+    # 127.0.0.2) beside an opportunistic host nobody answers at (127.0.0.3);
+    # an opportunistic MX that is a CNAME into the unsigned zone, so $host in
+    # Exim is the expanded name.
+    r += _a("mx-opp-sameip") + ["d-mixed-sameip MX 10 mx-mismatch",
+                                "d-mixed-sameip MX 20 mx-opp-sameip"]
+    r += ["mx-dane-notls A 127.0.0.2", f"_25._tcp.mx-dane-notls TLSA {ee.tlsa(3, 1, 1)}",
+          "mx-opp-unreach A 127.0.0.3",
+          "d-mixed-notls MX 10 mx-dane-notls", "d-mixed-notls MX 20 mx-opp-unreach"]
+    r += ["alias-opp CNAME mx-plain.insec", "d-cname-opp MX 10 alias-opp"]
     # Names used by one service test each (coalescing, TTL expiry), so no
     # other test warms a cache for them.
     for name in ("coalesce", "ttl"):
@@ -155,6 +166,12 @@ SCENARIOS = [
              [Verify(f"mx-unusable.{D}", "other", "deliver", False, "tlsa_unusable")]),
     Scenario("all records unusable, host without STARTTLS", f"d-unusable-notls.{D}", "deliver",
              "tlsa_unusable", [(f"mx-notls.{D}", "mandatory")]),
+    Scenario("mixed MX set: the opportunistic name has the DANE host's address",
+             f"d-mixed-sameip.{D}", "deliver", "dane_required",
+             [(f"mx-mismatch.{D}", "dane"), (f"mx-opp-sameip.{D}", "opportunistic")]),
+    Scenario("mixed MX set: the DANE host offers no STARTTLS", f"d-mixed-notls.{D}",
+             "deliver", "dane_required",
+             [(f"mx-dane-notls.{D}", "dane"), (f"mx-opp-unreach.{D}", "opportunistic")]),
     Scenario("secure, no TLSA (NSEC)", f"d-notlsa.{D}", "deliver", "no_tlsa",
              [(f"mx-notlsa.{D}", "opportunistic")],
              [Verify(f"mx-notlsa.{D}", "other", "deliver", False, "no_tlsa")]),
