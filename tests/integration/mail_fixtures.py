@@ -4,12 +4,14 @@ sending MTA's own MX lookups go through the lab), danegated, and two
 receiving Exims (STARTTLS with a certificate chosen by SNI on 127.0.0.1/::1,
 no STARTTLS on 127.0.0.2). exim_fixtures and postfix_fixtures add the
 sending MTA."""
+import contextlib
 import json
 import os
 import pwd
 import re
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 
@@ -209,6 +211,30 @@ mailbox:
             self.daemons.append(daemon)
             wait_for_line(exim.mainlog, "daemon started")
             self.receivers[name] = exim
+
+    @contextlib.contextmanager
+    def mta_dns_through_proxy(self, fail_after):
+        """While active, the namespace's resolv.conf (what the MTAs use;
+        danegated asks Unbound directly) points at a DNS proxy that forwards
+        to the lab's Unbound but fails the queries `fail_after` names
+        ("NAME:TYPE:N[:servfail|nxdomain]": after N answers). Yields it."""
+        proxy = Daemon("dns-proxy", [*self.prefix, sys.executable,
+                                     os.path.join(ROOT, "tests", "integration", "lab",
+                                                  "dns_proxy.py"),
+                                     "--listen=127.0.0.53", "--upstream=127.0.0.1:53",
+                                     *[f"--fail-after={rule}" for rule in fail_after]],
+                       os.path.join(self.dir, "dns-proxy.log"))
+        resolv = os.path.join(self.etc, "resolv.conf")
+        original = open(resolv).read()
+        try:
+            proxy.wait_for([r"^listening"])
+            with open(resolv, "w") as f:
+                f.write(original.replace("nameserver 127.0.0.1", "nameserver 127.0.0.53"))
+            yield proxy
+        finally:
+            with open(resolv, "w") as f:
+                f.write(original)
+            proxy.stop()
 
     def stop(self):
         for d in reversed(self.daemons):

@@ -4,6 +4,7 @@ DNSSEC lab, real TLS to a real receiving Exim, all inside a network
 namespace of this test's own. Every test runs against both sending Exim
 builds: Debian's (GnuTLS) and one linked with OpenSSL."""
 import os
+import re
 import shutil
 
 import pytest
@@ -199,3 +200,20 @@ def test_cname_opportunistic_mx_is_delivered(env):
     assert env.received("d-cname-opp.dane.test", marker, receiver="receiver-plain"), \
         env.log_for(mid)
     assert not env.queued(mid)
+
+
+@pytest.mark.parametrize("rcode", ["servfail", "nxdomain"])
+def test_opportunistic_name_failing_after_routing_stays_queued(env, rcode):
+    # The sending Exim's DNS answers the opportunistic host's addresses once
+    # (for routing), then fails them. Nothing in the transport may look the
+    # name up again: a failed host-list lookup made TLS optional for every
+    # host, and the denied DANE host was retried in cleartext.
+    name = "mx-opp-flaky.dane.test"
+    with env.mta_dns_through_proxy([f"{name}:A:1:{rcode}",
+                                    f"{name}:AAAA:1:{rcode}"]) as proxy:
+        mid, marker = env.submit("user@d-mixed-flaky.dane.test")
+        env.deliver(mid)
+        assert proxy.count(rf"^query {re.escape(name)} 1 answered") == 1  # routing used it
+    assert not env.received("d-mixed-flaky.dane.test", marker), env.log_for(mid)
+    assert env.queued(mid)
+    assert "danegate defer (dane_mismatch)" in env.log_for(mid)
