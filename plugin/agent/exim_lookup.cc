@@ -50,19 +50,16 @@ MapReply Ok(std::string value, v1::Reason reason) {
 }
 
 MapReply Invalid(absl::string_view why) {
-  return MapReply{MapReply::Status::kPerm, absl::StrCat("invalid_argument: ", ExiSafe(why)),
-                  "invalid_argument"};
+  return MapReply::Failure(MapReply::Status::kPerm, "invalid_argument", std::string(why));
 }
 
 // The reply for a question danegated did not answer: its INVALID_ARGUMENT is
 // the request's fault (PERM), anything else the validator's (TEMP).
 MapReply Unanswered(const absl::Status& status) {
   if (status.code() == absl::StatusCode::kInvalidArgument) return Invalid(status.message());
-  return MapReply{MapReply::Status::kTemp,
-                  absl::StrCat("validator_unavailable: ",
-                               absl::StatusCodeToString(status.code()), ": ",
-                               ExiSafe(status.message())),
-                  "validator_unavailable"};
+  return MapReply::Failure(
+      MapReply::Status::kTemp, "validator_unavailable",
+      absl::StrCat(absl::StatusCodeToString(status.code()), ": ", status.message()));
 }
 
 bool ParsePort(absl::string_view text, uint32_t* port) {

@@ -31,6 +31,7 @@
 #include "plugin/postfix/trust_anchor_files.h"
 #include "service/api/remote.h"
 #include "service/common/flags.h"
+#include "service/dns/name.h"
 #include "service/common/log.h"
 #include "service/common/metrics_http.h"
 #include "service/common/stop_signals.h"
@@ -103,6 +104,10 @@ int Main(int argc, char** argv) {
                "for a dane host with only digest DANE-TA records: deadline of the STARTTLS "
                "connection that fetches its chain to find the trust anchors (default 10s)");
   flags.String("helo-name", &helo_name, "NAME", "EHLO name of that connection (default: hostname)");
+  std::vector<std::string> local_domain_flags;
+  flags.Repeated("local-domain", &local_domain_flags, "DOMAIN",
+                 "a domain this Postfix delivers itself (repeatable): the transport table leaves "
+                 "it to Postfix's routing without asking danegated");
   absl::StatusOr<std::vector<std::string>> args =
       flags.Parse(std::vector<std::string>(argv + 1, argv + argc));
   if (!args.ok()) return Usage(std::string(args.status().message()));
@@ -154,6 +159,12 @@ int Main(int argc, char** argv) {
       TrustAnchorFiles::Open(ta_dir, files);
   if (!anchors.ok()) return Usage(std::string(anchors.status().message()));
 
+  absl::flat_hash_set<std::string> local_domains;
+  for (const std::string& domain : local_domain_flags) {
+    absl::StatusOr<std::string> canonical = dns::CanonicalMailName(domain, "--local-domain");
+    if (!canonical.ok()) return Usage(std::string(canonical.status().message()));
+    local_domains.insert(*std::move(canonical));
+  }
   Lookup lookup(
       [&](const std::string& domain) {
         v1::ResolvePolicyRequest request;
@@ -177,7 +188,8 @@ int Main(int argc, char** argv) {
                                            : std::string(chain.status().message())},
                      {"latency_ms", absl::StrCat(absl::ToDoubleMilliseconds(latency))}});
         return chain;
-      });
+      },
+      std::move(local_domains));
   std::atomic<bool> validator_ready{false};
   api::ChannelWatcher watcher(*channel, [&](grpc_connectivity_state state) {
     validator_ready = state == GRPC_CHANNEL_READY;

@@ -12,4 +12,14 @@ std::string MapReply::Payload() const {
   return "TEMP internal error";
 }
 
+MapReply MapReply::Failure(Status status, const std::string& reason, const std::string& detail) {
+  std::string text = detail.empty() ? reason : reason + ": " + detail;
+  if (text.size() > kMaxFailureText) text.resize(kMaxFailureText);
+  for (char& c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f) c = ' ';
+  }
+  return MapReply{status, std::move(text), reason};
+}
+
 }  // namespace danegate::agent

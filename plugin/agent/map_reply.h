@@ -4,6 +4,7 @@
 #ifndef DANEGATE_PLUGIN_AGENT_MAP_REPLY_H_
 #define DANEGATE_PLUGIN_AGENT_MAP_REPLY_H_
 
+#include <cstddef>
 #include <string>
 
 namespace danegate::agent {
@@ -15,6 +16,12 @@ struct MapReply {
 
   // Returns the reply payload (before netstring framing).
   std::string Payload() const;
+
+  // Postfix logs a TEMP or PERM text cut at 200 characters.
+  static constexpr size_t kMaxFailureText = 200;
+  // Returns a kTemp or kPerm reply whose text starts with the reason code,
+  // "REASON: DETAIL", cut to kMaxFailureText bytes and to one printable line.
+  static MapReply Failure(Status status, const std::string& reason, const std::string& detail);
 };
 
 }  // namespace danegate::agent

@@ -229,7 +229,7 @@ void SocketmapServer::ServeConnection(int fd) {
         break;
       }
       std::string reply = handler_(parsed.payload);
-      if (reply.size() > options_.max_reply) reply = "TEMP danegate: reply too large";
+      if (reply.size() > options_.max_reply) reply = "TEMP reply_too_large: the answer is over the reply limit";
       open = WriteAll(fd, EncodeNetstring(reply));
       buffer.erase(0, parsed.consumed);
       request_deadline = absl::Now() + options_.request_timeout;

@@ -17,17 +17,18 @@ MapReply Reply(MapReply::Status status, std::string data, std::string reason) {
   return MapReply{status, std::move(data), std::move(reason)};
 }
 
+MapReply Invalid(const std::string& why) {
+  return MapReply::Failure(MapReply::Status::kPerm, "invalid_argument", why);
+}
+
 // The reply for a question danegated did not answer.
 MapReply Unanswered(const absl::Status& status) {
   if (status.code() == absl::StatusCode::kInvalidArgument) {
-    return Reply(MapReply::Status::kPerm,
-                 absl::StrCat("danegate: invalid_argument: ", status.message()),
-                 "invalid_argument");
+    return Invalid(std::string(status.message()));
   }
-  return Reply(MapReply::Status::kTemp,
-               absl::StrCat("danegate: validator_unavailable: ",
-                            absl::StatusCodeToString(status.code()), ": ", status.message()),
-               "validator_unavailable");
+  return MapReply::Failure(
+      MapReply::Status::kTemp, "validator_unavailable",
+      absl::StrCat(absl::StatusCodeToString(status.code()), ": ", status.message()));
 }
 
 }  // namespace
@@ -35,16 +36,14 @@ MapReply Unanswered(const absl::Status& status) {
 MapReply Lookup::Answer(absl::string_view request) const {
   const size_t space = request.find(' ');
   if (space == absl::string_view::npos) {
-    return Reply(MapReply::Status::kPerm, "danegate: malformed request, want 'MAP KEY'",
-                 "invalid_argument");
+    return Invalid("malformed request, want 'MAP KEY'");
   }
   const absl::string_view map = request.substr(0, space);
   const absl::string_view key = request.substr(space + 1);
   if (map == kTlsPolicyMap) {
     ParsedKey parsed = ParsePolicyKey(key);
     if (parsed.use != KeyUse::kAsk) {
-      return Reply(MapReply::Status::kPerm, absl::StrCat("danegate: ", parsed.error),
-                   "invalid_argument");
+      return Invalid(parsed.error);
     }
     return AnswerTlsPolicy(parsed.domain);
   }
@@ -53,10 +52,23 @@ MapReply Lookup::Answer(absl::string_view request) const {
     if (parsed.use != KeyUse::kAsk) return Reply(MapReply::Status::kNotFound, "", "");
     return AnswerTransport(parsed.domain);
   }
-  return Reply(MapReply::Status::kPerm,
-               absl::StrCat("danegate: unknown map '", absl::CHexEscape(map.substr(0, 64)),
-                            "', want ", kTlsPolicyMap, " or ", kTransportMap),
-               "invalid_argument");
+  return Invalid(absl::StrCat("unknown map '", absl::CHexEscape(map.substr(0, 64)), "', want ",
+                              kTlsPolicyMap, " or ", kTransportMap));
+}
+
+std::optional<absl::StatusOr<std::string>> Lookup::Recall(const std::string& key) const {
+  const absl::Time now = now_();
+  absl::MutexLock lock(&mu_);
+  auto it = remembered_.find(key);
+  if (it == remembered_.end() || it->second.until <= now) return std::nullopt;
+  return it->second.full_data;
+}
+
+void Lookup::Remember(const std::string& key, absl::StatusOr<std::string> full_data) const {
+  const absl::Time until = now_() + (full_data.ok() ? kAnchorLifetime : kFailureLifetime);
+  absl::MutexLock lock(&mu_);
+  if (remembered_.size() >= kMaxRemembered) remembered_.clear();
+  remembered_[key] = Remembered{std::move(full_data), until};
 }
 
 std::vector<std::string> Lookup::AddFetchedAnchors(v1::ResolvePolicyResponse& answer) const {
@@ -64,40 +76,39 @@ std::vector<std::string> Lookup::AddFetchedAnchors(v1::ResolvePolicyResponse& an
   int fetches = 0;
   for (const AnchorsToFetch& wanted : DigestAnchorsToFetch(answer)) {
     v1::MxHost& host = *answer.mutable_mx(wanted.mx_index);
-    std::optional<absl::StatusOr<tlsa::DerChain>> chain;  // fetched when first needed
+    // The host's chain, fetched when first needed; a failed fetch is
+    // remembered under the host's name.
+    std::optional<absl::StatusOr<tlsa::DerChain>> chain;
     for (const tlsa::TlsaRecord& record : wanted.records) {
       const std::string key = absl::StrCat(host.host(), " ", tlsa::TlsaText(record));
-      std::optional<std::string> full;
-      {
-        absl::MutexLock lock(&mu_);
-        auto it = anchors_.find(key);
-        if (it != anchors_.end() && it->second.until > absl::Now()) full = it->second.full_data;
-      }
+      std::optional<absl::StatusOr<std::string>> full = Recall(key);
       if (!full.has_value()) {
+        if (std::optional<absl::StatusOr<std::string>> failed = Recall(host.host())) {
+          problems.push_back(std::string(failed->status().message()));
+          break;
+        }
         if (!chain.has_value()) {
           if (fetches == kMaxFetchesPerLookup) break;
           ++fetches;
           chain = fetch_(host.host(), host.host());
         }
         if (!chain->ok()) {
+          Remember(host.host(), chain->status());
           problems.push_back(std::string(chain->status().message()));
           break;
         }
-        absl::StatusOr<std::string> found = tlsa::FullDataFromChain(record, **chain);
-        if (!found.ok()) {
-          problems.push_back(absl::StrCat(host.host(), ": ", found.status().message()));
-          continue;
-        }
-        full = *std::move(found);
-        absl::MutexLock lock(&mu_);
-        if (anchors_.size() >= kMaxRememberedAnchors) anchors_.clear();
-        anchors_[key] = Remembered{*full, absl::Now() + kAnchorLifetime};
+        full = tlsa::FullDataFromChain(record, **chain);
+        Remember(key, *full);
+      }
+      if (!full->ok()) {
+        problems.push_back(absl::StrCat(host.host(), ": ", full->status().message()));
+        continue;
       }
       v1::TlsaRecord* added = host.add_tlsa();
       added->set_usage(record.usage);
       added->set_selector(record.selector);
       added->set_matching_type(tlsa::kExact);
-      added->set_data(*std::move(full));
+      added->set_data(**std::move(full));
     }
   }
   return problems;
@@ -109,22 +120,20 @@ MapReply Lookup::AnswerTlsPolicy(const std::string& domain) const {
   const std::vector<std::string> problems = AddFetchedAnchors(*answer);
   std::variant<TlsPolicy, NoPolicy> decided = TlsPolicyFor(*answer);
   if (const NoPolicy* none = std::get_if<NoPolicy>(&decided)) {
-    std::string detail = none->detail;
-    if (!problems.empty()) {
-      absl::StrAppend(&detail, "; trust anchors not found: ", absl::StrJoin(problems, "; "));
-    }
-    return Reply(MapReply::Status::kTemp,
-                 absl::StrCat("danegate: ", none->reason, detail.empty() ? "" : ": ", detail),
-                 none->reason);
+    // What went wrong first: Postfix shows only the start of the text.
+    const std::string detail =
+        problems.empty() ? none->detail
+                         : absl::StrCat("trust anchors not found: ", absl::StrJoin(problems, "; "),
+                                        "; ", none->detail);
+    return MapReply::Failure(MapReply::Status::kTemp, none->reason, detail);
   }
   const TlsPolicy& policy = std::get<TlsPolicy>(decided);
   std::string tafile;
   if (policy.level == TlsPolicy::Level::kSecure) {
     absl::StatusOr<std::string> stored = store_(policy.trust_anchors_pem);
     if (!stored.ok()) {
-      return Reply(MapReply::Status::kTemp,
-                   absl::StrCat("danegate: trust_anchor_file: ", stored.status().message()),
-                   "trust_anchor_file");
+      return MapReply::Failure(MapReply::Status::kTemp, "trust_anchor_file",
+                               std::string(stored.status().message()));
     }
     tafile = *std::move(stored);
   }
@@ -132,6 +141,7 @@ MapReply Lookup::AnswerTlsPolicy(const std::string& domain) const {
 }
 
 MapReply Lookup::AnswerTransport(const std::string& domain) const {
+  if (local_domains_.contains(domain)) return Reply(MapReply::Status::kNotFound, "", "local");
   absl::StatusOr<v1::ResolvePolicyResponse> answer = ask_(domain);
   if (!answer.ok()) return Unanswered(answer.status());
   std::optional<std::string> entry = TransportFor(*answer);

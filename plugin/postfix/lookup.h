@@ -11,10 +11,12 @@
 #define DANEGATE_PLUGIN_POSTFIX_LOOKUP_H_
 
 #include <functional>
+#include <optional>
 #include <string>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 
@@ -40,14 +42,30 @@ class Lookup {
   using FetchChain = std::function<absl::StatusOr<tlsa::DerChain>(const std::string& host,
                                                                   const std::string& sni)>;
 
-  // Hosts whose chains one lookup fetches at most (each can take the probe's
-  // timeout); trust anchors remembered at most, and for how long.
-  static constexpr int kMaxFetchesPerLookup = 2;
-  static constexpr size_t kMaxRememberedAnchors = 10000;
-  static constexpr absl::Duration kAnchorLifetime = absl::Hours(1);
+  // The current time (absl::Now outside tests).
+  using Clock = std::function<absl::Time()>;
 
-  Lookup(AskPolicy ask, StoreAnchors store, FetchChain fetch)
-      : ask_(std::move(ask)), store_(std::move(store)), fetch_(std::move(fetch)) {}
+  // Hosts whose chains one lookup fetches at most (each can take the probe's
+  // timeout); what fetches found, remembered at most, and for how long: an
+  // anchor for kAnchorLifetime; a failed fetch or an anchor the host did not
+  // send for kFailureLifetime, so that a lookup does not connect to the
+  // remote host again each time Postfix asks.
+  static constexpr int kMaxFetchesPerLookup = 2;
+  static constexpr size_t kMaxRemembered = 10000;
+  static constexpr absl::Duration kAnchorLifetime = absl::Hours(1);
+  static constexpr absl::Duration kFailureLifetime = absl::Minutes(5);
+
+  // `local_domains` (canonical names) are delivered by this Postfix itself:
+  // the transport table leaves them to Postfix's own routing (NOTFOUND)
+  // without asking danegated, so a local domain that is null-MX or absent
+  // in public DNS is not bounced.
+  Lookup(AskPolicy ask, StoreAnchors store, FetchChain fetch,
+         absl::flat_hash_set<std::string> local_domains = {}, Clock now = absl::Now)
+      : ask_(std::move(ask)),
+        store_(std::move(store)),
+        fetch_(std::move(fetch)),
+        local_domains_(std::move(local_domains)),
+        now_(std::move(now)) {}
 
   // Answers one socketmap request payload. Every failure to get a verdict is
   // TEMP (never NOTFOUND in the TLS policy map: Postfix would fall back to
@@ -61,16 +79,24 @@ class Lookup {
   // hosts that need them; returns why some could not be found.
   std::vector<std::string> AddFetchedAnchors(v1::ResolvePolicyResponse& answer) const;
 
+  // What a fetch found for a key, and until when it counts: the full
+  // association data, or why there is none.
+  struct Remembered {
+    absl::StatusOr<std::string> full_data;
+    absl::Time until;
+  };
+  // Returns what is remembered for `key` and still valid.
+  std::optional<absl::StatusOr<std::string>> Recall(const std::string& key) const;
+  void Remember(const std::string& key, absl::StatusOr<std::string> full_data) const;
+
   AskPolicy ask_;
   StoreAnchors store_;
   FetchChain fetch_;
+  const absl::flat_hash_set<std::string> local_domains_;
+  Clock now_;
   mutable absl::Mutex mu_;
-  // Full association data, and until when, by "HOST U S M hex".
-  struct Remembered {
-    std::string full_data;
-    absl::Time until;
-  };
-  mutable absl::flat_hash_map<std::string, Remembered> anchors_ ABSL_GUARDED_BY(mu_);
+  // By "HOST U S M hex" (an anchor) or "HOST" (a failed fetch).
+  mutable absl::flat_hash_map<std::string, Remembered> remembered_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace danegate::postfix

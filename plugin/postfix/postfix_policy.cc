@@ -12,6 +12,7 @@
 #include "absl/strings/str_join.h"
 #include "service/api/convert.h"
 #include "service/dns/name.h"
+#include "service/tlsa/association.h"
 #include "service/tlsa/record.h"
 
 namespace danegate::postfix {
@@ -48,6 +49,11 @@ HostForm FormOf(const v1::MxHost& host) {
     if (r.usage == tlsa::kDaneEe && r.matching_type == tlsa::kSha256 &&
         strongest[{r.usage, r.selector}] == tlsa::kSha256) {
       form.fingerprints.push_back(absl::BytesToHexString(r.data));
+    } else if (r.usage == tlsa::kDaneEe && r.matching_type == tlsa::kExact) {
+      // Full data: Postfix matches the SHA-256 of the certificate (3 0 0)
+      // or of its SubjectPublicKeyInfo (3 1 0), which is this digest.
+      absl::StatusOr<std::string> digest = tlsa::MatchingData(r.data, tlsa::kSha256);
+      if (digest.ok()) form.fingerprints.push_back(absl::BytesToHexString(*digest));
     } else if (r.usage == tlsa::kDaneTa && r.matching_type == tlsa::kExact) {
       form.anchors_pem.push_back(
           Pem(r.selector == tlsa::kFullCert ? "CERTIFICATE" : "PUBLIC KEY", r.data));
@@ -109,23 +115,33 @@ std::variant<TlsPolicy, NoPolicy> TlsPolicyFor(const v1::ResolvePolicyResponse& 
   }
   if (kind == Kind::kNone) {
     return NoPolicy{"tlsa_not_expressible",
-                    "no MX host has a DANE-EE SHA-256 record or a DANE-TA trust anchor in full "
-                    "(from its record or its chain), which is all a Postfix TLS policy can "
-                    "enforce"};
+                    "no MX host has a DANE-EE record or a full DANE-TA trust anchor, "
+                    "all a Postfix TLS policy can enforce"};
   }
-  for (const auto& [host, form] : dane_hosts) {
+  // DANE-EE: any published key of the domain's dane hosts (no names are
+  // checked). DANE-TA: the anchors of the most-preferred host that has
+  // them, and the names of the hosts with exactly those anchors: another
+  // host's anchor (say a public CA) must not pass a certificate for this
+  // host's name (say one with a private CA).
+  const std::vector<std::string>* anchors = nullptr;
+  for (auto& [host, form] : dane_hosts) {
     if (kind == Kind::kFingerprint) {
       for (const std::string& d : form.fingerprints) AddUnique(policy.fingerprints, d);
-    } else if (!form.anchors_pem.empty()) {
-      for (const std::string& pem : form.anchors_pem) {
-        if (!absl::StrContains(policy.trust_anchors_pem, pem)) {
-          absl::StrAppend(&policy.trust_anchors_pem, pem);
-        }
-      }
-      AddUnique(policy.match_names, host->tlsa_base_domain());
-      AddUnique(policy.match_names, host->host());
-      AddUnique(policy.match_names, host->canonical_name());
+      continue;
     }
+    if (form.anchors_pem.empty()) continue;
+    std::sort(form.anchors_pem.begin(), form.anchors_pem.end());
+    form.anchors_pem.erase(std::unique(form.anchors_pem.begin(), form.anchors_pem.end()),
+                           form.anchors_pem.end());
+    if (anchors == nullptr) {
+      anchors = &form.anchors_pem;
+      policy.trust_anchors_pem = absl::StrJoin(form.anchors_pem, "");
+    } else if (form.anchors_pem != *anchors) {
+      continue;
+    }
+    AddUnique(policy.match_names, host->tlsa_base_domain());
+    AddUnique(policy.match_names, host->host());
+    AddUnique(policy.match_names, host->canonical_name());
   }
   policy.level = kind == Kind::kFingerprint ? TlsPolicy::Level::kFingerprint
                                             : TlsPolicy::Level::kSecure;

@@ -1,5 +1,6 @@
 #include "plugin/postfix/starttls_probe.h"
 
+#include <arpa/inet.h>
 #include <netdb.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -7,11 +8,13 @@
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <cstring>
 #include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "plugin/postfix/smtp_reply.h"
 #include "service/common/socket_io.h"
 #include "service/tlsa/openssl_ptr.h"
@@ -22,24 +25,37 @@ namespace {
 using common::Socket;
 using common::WaitReady;
 
-// Connects to each address of `host` in turn.
-absl::StatusOr<Socket> Connect(const std::string& host, uint16_t port, absl::Time deadline) {
+// One address of the host: its sockaddr and how it is written in messages.
+struct Address {
+  sockaddr_storage storage{};
+  socklen_t size = 0;
+  std::string text;
+};
+
+// Returns the host's addresses (stream sockets), in getaddrinfo's order.
+absl::StatusOr<std::vector<Address>> Resolve(const std::string& host, uint16_t port) {
   addrinfo hints{};
   hints.ai_socktype = SOCK_STREAM;
-  addrinfo* addresses = nullptr;
-  const int rc = getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &addresses);
+  addrinfo* found = nullptr;
+  const int rc = getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &found);
   if (rc != 0) return absl::UnavailableError(absl::StrCat("address: ", gai_strerror(rc)));
-  absl::Status last = absl::UnavailableError("connect: no address");
-  for (const addrinfo* a = addresses; a != nullptr; a = a->ai_next) {
-    absl::StatusOr<Socket> s = common::ConnectStream(a->ai_addr, a->ai_addrlen, deadline);
-    if (s.ok() || absl::IsDeadlineExceeded(s.status())) {
-      freeaddrinfo(addresses);
-      return s;
-    }
-    last = s.status();
+  std::vector<Address> addresses;
+  for (const addrinfo* a = found; a != nullptr; a = a->ai_next) {
+    if (a->ai_addrlen > sizeof(sockaddr_storage)) continue;
+    Address address;
+    std::memcpy(&address.storage, a->ai_addr, a->ai_addrlen);
+    address.size = a->ai_addrlen;
+    char text[INET6_ADDRSTRLEN] = "?";
+    const void* ip = a->ai_family == AF_INET6
+                         ? static_cast<const void*>(&reinterpret_cast<sockaddr_in6*>(a->ai_addr)->sin6_addr)
+                         : static_cast<const void*>(&reinterpret_cast<sockaddr_in*>(a->ai_addr)->sin_addr);
+    inet_ntop(a->ai_family, ip, text, sizeof text);
+    address.text = a->ai_family == AF_INET6 ? absl::StrCat("[", text, "]") : text;
+    addresses.push_back(std::move(address));
   }
-  freeaddrinfo(addresses);
-  return last;
+  freeaddrinfo(found);
+  if (addresses.empty()) return absl::UnavailableError("address: none");
+  return addresses;
 }
 
 struct Reply {
@@ -135,10 +151,11 @@ absl::StatusOr<tlsa::DerChain> Handshake(int fd, const std::string& sni, absl::T
   return chain;
 }
 
-absl::StatusOr<tlsa::DerChain> Fetch(const std::string& host, const std::string& sni,
-                                     const ProbeOptions& options) {
-  const absl::Time deadline = absl::Now() + options.timeout;
-  absl::StatusOr<Socket> socket = Connect(host, options.port, deadline);
+// The whole exchange with one address, within `deadline`.
+absl::StatusOr<tlsa::DerChain> FetchFrom(const Address& address, const std::string& sni,
+                                         const ProbeOptions& options, absl::Time deadline) {
+  absl::StatusOr<Socket> socket = common::ConnectStream(
+      reinterpret_cast<const sockaddr*>(&address.storage), address.size, deadline);
   if (!socket.ok()) return socket.status();
   const int fd = socket->fd();
   std::string buffer;
@@ -160,6 +177,30 @@ absl::StatusOr<tlsa::DerChain> Fetch(const std::string& host, const std::string&
   // into TLS); a server that sends more is not speaking SMTP.
   if (!buffer.empty()) return absl::UnavailableError("STARTTLS: data after the 220 reply");
   return Handshake(fd, sni, deadline);
+}
+
+// Tries each address of `host` until one gives a chain, all within
+// options.timeout: each address gets an equal share of the time left, so an
+// address that does not answer cannot use up the others' time.
+absl::StatusOr<tlsa::DerChain> Fetch(const std::string& host, const std::string& sni,
+                                     const ProbeOptions& options) {
+  const absl::Time deadline = absl::Now() + options.timeout;
+  absl::StatusOr<std::vector<Address>> addresses = Resolve(host, options.port);
+  if (!addresses.ok()) return addresses.status();
+  std::vector<std::string> errors;
+  absl::StatusCode last = absl::StatusCode::kDeadlineExceeded;
+  for (size_t i = 0; i < addresses->size(); ++i) {
+    const absl::Time now = absl::Now();
+    if (now >= deadline) break;
+    const absl::Time share = now + (deadline - now) / static_cast<int64_t>(addresses->size() - i);
+    const Address& address = (*addresses)[i];
+    absl::StatusOr<tlsa::DerChain> chain = FetchFrom(address, sni, options, share);
+    if (chain.ok()) return chain;
+    errors.push_back(absl::StrCat(address.text, ": ", chain.status().message()));
+    last = chain.status().code();
+  }
+  if (errors.empty()) return absl::DeadlineExceededError("timed out");
+  return absl::Status(last, absl::StrJoin(errors, "; "));
 }
 
 }  // namespace

@@ -9,6 +9,22 @@
 
 namespace danegate::tlsa {
 
+absl::StatusOr<std::string> MatchingData(const std::string& data, uint8_t matching_type) {
+  if (matching_type == kExact) return data;
+  if (matching_type != kSha256 && matching_type != kSha512) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("matching type ", static_cast<int>(matching_type), ": unknown"));
+  }
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int md_len = 0;
+  if (EVP_Digest(data.data(), data.size(), md, &md_len,
+                 matching_type == kSha256 ? EVP_sha256() : EVP_sha512(), nullptr) != 1) {
+    ERR_clear_error();
+    return absl::InternalError("OpenSSL: digest failed");
+  }
+  return std::string(reinterpret_cast<const char*>(md), md_len);
+}
+
 absl::StatusOr<std::string> AssociationData(const std::string& der, uint8_t selector,
                                             uint8_t matching_type) {
   if (selector > kSpki || matching_type > kSha512) {
@@ -29,15 +45,7 @@ absl::StatusOr<std::string> AssociationData(const std::string& der, uint8_t sele
     data.assign(reinterpret_cast<const char*>(spki), static_cast<size_t>(len));
     OPENSSL_free(spki);
   }
-  if (matching_type == kExact) return data;
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int md_len = 0;
-  if (EVP_Digest(data.data(), data.size(), md, &md_len,
-                 matching_type == kSha256 ? EVP_sha256() : EVP_sha512(), nullptr) != 1) {
-    ERR_clear_error();
-    return absl::InternalError("OpenSSL: digest failed");
-  }
-  return std::string(reinterpret_cast<const char*>(md), md_len);
+  return MatchingData(data, matching_type);
 }
 
 absl::StatusOr<std::string> FullDataFromChain(const TlsaRecord& record, const DerChain& chain) {

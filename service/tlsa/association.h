@@ -14,6 +14,10 @@
 
 namespace danegate::tlsa {
 
+// Returns `data` itself (matching type 0), its SHA-256 (1) or SHA-512 (2);
+// InvalidArgument for another matching type.
+absl::StatusOr<std::string> MatchingData(const std::string& data, uint8_t matching_type);
+
 // Returns the certificate association data of the DER certificate `der` for
 // `selector` (0: the certificate, 1: its SubjectPublicKeyInfo) and
 // `matching_type` (0: the data itself, 1: SHA-256, 2: SHA-512).

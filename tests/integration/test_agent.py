@@ -76,8 +76,8 @@ def test_answers_over_a_unix_socket_on_one_connection(service, start_adapter):
     assert c.ask("tls_policy insec.dane.test") == "OK may"
     assert c.ask("transport user@d-nullmx.dane.test").startswith("OK error:5.1.10 danegate:")
     assert c.ask("transport user@d-311.dane.test") == "NOTFOUND "
-    assert c.ask("nospace") .startswith("PERM danegate: malformed request")
-    assert c.ask("tls_policy bad..name").startswith("PERM danegate: key")
+    assert c.ask("nospace") .startswith("PERM invalid_argument: malformed request")
+    assert c.ask("tls_policy bad..name").startswith("PERM invalid_argument: key")
     # The connection is still usable after error replies.
     assert c.ask("tls_policy d-unusable.dane.test") == "OK encrypt"
 
@@ -107,7 +107,7 @@ def test_largest_query_is_read_and_answered(service, start_adapter):
     a = start_adapter(service.address)
     c = Client(a.path)
     reply = c.ask("tls_policy " + "a" * (10000 - len("tls_policy ")))
-    assert reply.startswith("PERM danegate: key")
+    assert reply.startswith("PERM invalid_argument: key")
     assert len(reply) < 1000
 
 
@@ -154,10 +154,10 @@ def test_mutual_tls_to_the_validator(danegated_bin, lab, pki, start_adapter, tmp
         other = start_adapter(server, f"--tls-ca={pki['ca']}", f"--tls-cert={pki['mta9']}",
                               f"--tls-key={pki['mta9_key']}")
         reply = Client(other.path).ask("tls_policy d-311.dane.test")
-        assert reply.startswith("TEMP danegate: validator_unavailable: PERMISSION_DENIED"), reply
+        assert reply.startswith("TEMP validator_unavailable: PERMISSION_DENIED"), reply
         plaintext = start_adapter(server, "--timeout=3s")
         assert Client(plaintext.path).ask("tls_policy d-311.dane.test").startswith(
-            "TEMP danegate: validator_unavailable")
+            "TEMP validator_unavailable")
     finally:
         d.stop()
 
@@ -219,7 +219,7 @@ def test_metrics_count_lookups_by_table_status_and_reason(service, start_adapter
     c = Client(a.path)
     for _ in range(2):
         assert c.ask("tls_policy d-311.dane.test").startswith("OK fingerprint")
-    assert c.ask("tls_policy expired.dane.test").startswith("TEMP danegate: dnssec_bogus")
+    assert c.ask("tls_policy expired.dane.test").startswith("TEMP dnssec_bogus")
     assert c.ask("transport user@d-nullmx.dane.test").startswith("OK error:5.1.10")
     assert c.ask("nonsense").startswith("PERM")
     text = metrics_text(a)
@@ -244,7 +244,7 @@ def test_a_restarted_validator_is_used_again(danegated_bin, lab, start_adapter, 
     assert c.ask("tls_policy d-311.dane.test").startswith("OK fingerprint")
     d.stop()
     wait_metric(a, "danegate_agent_validator_up 0")
-    assert c.ask("tls_policy d-311.dane.test").startswith("TEMP danegate: validator_unavailable")
+    assert c.ask("tls_policy d-311.dane.test").startswith("TEMP validator_unavailable")
     a.wait_for([r'"msg":"validator connection".*"state":"transient_failure"'])
     d = Danegated(danegated_bin, str(tmp_path / "after"), lab.resolver_args(),
                   listen=f"127.0.0.1:{port}")

@@ -4,6 +4,7 @@ network namespace of this test's own. Postfix's own DNS lookups go to the
 lab's validating resolver too, so the DNSSEC-failure cases use domains whose
 MX and address records are fine and only the TLSA records are not."""
 import os
+import re
 
 import pytest
 
@@ -64,12 +65,47 @@ def test_digest_dane_ta_not_in_the_chain_is_deferred_with_the_reason(env):
     # give Postfix, so no policy (Postfix alone would deliver at "may").
     deferred(env, "d-ta-notsent.dane.test")
     assert any(l["request"] == "tls_policy d-ta-notsent.dane.test"
-               and l["reply"].startswith("TEMP danegate: tlsa_not_expressible")
+               and l["reply"].startswith("TEMP tlsa_not_expressible: trust anchors not found")
                and "trust anchors not found: mx-ta-notsent.dane.test: no certificate" in l["reply"]
                for l in env.adapter.lookups()), env.adapter.lookups()
     # The adapter did fetch the chain (and logged it): the anchor is not in it.
     env.adapter.wait_for([r'"msg":"chain fetch".*"host":"mx-ta-notsent.dane.test"'
                           r'.*"result":"2 certificates"'])
+    # Postfix's own log shows the reason code first (it cuts the text).
+    assert re.search(r"socketmap server temporary error: tlsa_not_expressible: trust anchors",
+                     env.maillog_text()), env.maillog_text()[-2000:]
+
+
+def test_failed_anchor_search_is_not_repeated_on_the_next_lookups(env):
+    # A digest DANE-TA host that does not send its anchor: the agent connects
+    # once, remembers that the anchor is absent, and the lookups Postfix
+    # makes on each retry do not connect to the host again.
+    host = "mx-ta-notsent.dane.test"
+    deferred(env, "d-ta-notsent.dane.test")
+    fetches = env.adapter.count(rf'"msg":"chain fetch".*"host":"{re.escape(host)}"')
+    assert fetches == 1, fetches  # this test's first lookup, or an earlier test's
+    lookups = env.adapter.count(r'"request":"tls_policy d-ta-notsent.dane.test"')
+    for _ in range(3):  # postmap is Postfix's own socketmap client
+        out = env.postfix("postmap", "-q", "d-ta-notsent.dane.test",
+                          f"socketmap:inet:{env.adapter.address}:tls_policy")
+        assert "tlsa_not_expressible" in out.stderr, out.stderr
+    assert env.adapter.count(r'"request":"tls_policy d-ta-notsent.dane.test"') >= lookups + 3
+    assert env.adapter.count(rf'"msg":"chain fetch".*"host":"{re.escape(host)}"') == fetches
+
+
+def test_dane_ta_hosts_with_different_anchors_accept_only_their_own(env):
+    # MX 10 trusts the lab's root but presents a certificate from the second
+    # root, which MX 20's record trusts. One policy for both, merging their
+    # anchors, would let MX 10's certificate pass: it must not.
+    deferred(env, "d-ta-two.dane.test")
+    assert any(l["request"] == "tls_policy d-ta-two.dane.test"
+               and l["reply"].startswith("OK secure tafile=")
+               and "match=mx-ta-mitm.dane.test" in l["reply"] and "mx-ta2" not in l["reply"]
+               for l in env.adapter.lookups()), env.adapter.lookups()
+    # The second host alone, its own anchor: delivered.
+    qid, marker = env.submit("user@d-ta2.dane.test")
+    assert "status=sent" in env.wait_outcome(qid), env.log_for(qid)
+    assert env.received("d-ta2.dane.test", marker)
 
 
 def test_all_unusable_without_starttls_is_deferred(env):

@@ -97,6 +97,11 @@ class CertSet:
                                                       "mx-ta-full.dane.test"],
                              issuer=self.inter)
         self.ta_wrong = issue("wrong.example", sans=["wrong.example"], issuer=self.inter)
+        # A second, unrelated CA: what one MX host's TLSA record trusts must
+        # not make another host's certificate from it pass.
+        self.root2 = issue("danegate lab second root CA", ca=True, days=365)
+        self.ta2_leaf = issue("mx-ta2.dane.test", sans=["mx-ta2.dane.test", "mx-ta-mitm.dane.test"],
+                              issuer=self.root2)
         # Chains as a server would send them, leaf first.
         self.chains = {
             "ee": [self.ee],
@@ -104,6 +109,7 @@ class CertSet:
             "ta": [self.ta_leaf, self.inter, self.root],
             "ta_no_root": [self.ta_leaf, self.inter],
             "ta_wrong_name": [self.ta_wrong, self.inter, self.root],
+            "ta2": [self.ta2_leaf, self.root2],
         }
         for name, chain in self.chains.items():
             with open(self.chain_file(name), "w") as f:

@@ -107,6 +107,13 @@ def dane_test_records(certs):
           "mx-opp-unreach A 127.0.0.3",
           "d-mixed-notls MX 10 mx-dane-notls", "d-mixed-notls MX 20 mx-opp-unreach"]
     r += ["alias-opp CNAME mx-plain.insec", "d-cname-opp MX 10 alias-opp"]
+    # Two DANE-TA hosts with different anchors. The first trusts the lab's
+    # root but presents (in the MTA tests) a certificate from the second
+    # root, which only the second host's record trusts.
+    r += _a("mx-ta-mitm") + _a("mx-ta2")
+    r += [f"_25._tcp.mx-ta-mitm TLSA {certs.root.tlsa(2, 0, 0)}",
+          f"_25._tcp.mx-ta2 TLSA {certs.root2.tlsa(2, 0, 0)}",
+          "d-ta-two MX 10 mx-ta-mitm", "d-ta-two MX 20 mx-ta2", "d-ta2 MX 10 mx-ta2"]
     # The opportunistic name the MTA tests make fail after routing.
     r += ["mx-opp-flaky A 127.0.0.3", "d-mixed-flaky MX 10 mx-mismatch",
           "d-mixed-flaky MX 20 mx-opp-flaky"]
@@ -172,6 +179,10 @@ SCENARIOS = [
     Scenario("mixed MX set: the opportunistic name has the DANE host's address",
              f"d-mixed-sameip.{D}", "deliver", "dane_required",
              [(f"mx-mismatch.{D}", "dane"), (f"mx-opp-sameip.{D}", "opportunistic")]),
+    Scenario("two DANE-TA hosts with different anchors", f"d-ta-two.{D}", "deliver",
+             "dane_required", [(f"mx-ta-mitm.{D}", "dane"), (f"mx-ta2.{D}", "dane")],
+             [Verify(f"mx-ta-mitm.{D}", "ta2", "defer", False, "dane_mismatch"),
+              Verify(f"mx-ta2.{D}", "ta2", "deliver", True, "dane_authenticated")]),
     Scenario("mixed MX set, the opportunistic host at another address", f"d-mixed-flaky.{D}",
              "deliver", "dane_required",
              [(f"mx-mismatch.{D}", "dane"), (f"mx-opp-flaky.{D}", "opportunistic")]),

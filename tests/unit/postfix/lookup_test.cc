@@ -59,7 +59,8 @@ class LookupTest : public ::testing::Test {
               auto it = chains_.find(host);
               if (it == chains_.end()) return absl::UnavailableError(host + ": connect: refused");
               return it->second;
-            }) {
+            },
+            {"local.example"}, [this] { return now_; }) {
     answers_["dane.example"] = Answer(v1::ACTION_DELIVER, v1::REASON_DANE_REQUIRED,
                                       v1::TLS_MODE_DANE, {Tlsa(3, 1, 1, std::string(32, 'x'))});
     answers_["ta.example"] =
@@ -79,6 +80,7 @@ class LookupTest : public ::testing::Test {
   bool store_ok_ = true;
   std::map<std::string, tlsa::DerChain> chains_;  // by MX host
   std::vector<std::string> fetched_;             // "host sni"
+  absl::Time now_ = absl::FromUnixSeconds(1800000000);
   Lookup lookup_;
 };
 
@@ -98,32 +100,32 @@ TEST_F(LookupTest, AnswersTable) {
       {"tls_policy TA.Example", Status::kOk, "OK secure tafile=/ta/one.pem match=mx.example.com",
        "dane_required"},
       {"tls_policy plain.example", Status::kOk, "OK may", "insecure_no_dane"},
-      {"tls_policy bogus.example", Status::kTemp, "TEMP danegate: dnssec_bogus: detail",
+      {"tls_policy bogus.example", Status::kTemp, "TEMP dnssec_bogus: detail",
        "dnssec_bogus"},
-      {"tls_policy nullmx.example", Status::kTemp, "TEMP danegate: null_mx: detail", "null_mx"},
+      {"tls_policy nullmx.example", Status::kTemp, "TEMP null_mx: detail", "null_mx"},
       {"tls_policy down.example", Status::kTemp,
-       "TEMP danegate: validator_unavailable: UNAVAILABLE: connection refused",
+       "TEMP validator_unavailable: UNAVAILABLE: connection refused",
        "validator_unavailable"},
       {"tls_policy slow.example", Status::kTemp, "validator_unavailable: DEADLINE_EXCEEDED",
        "validator_unavailable"},
-      {"tls_policy refused.example", Status::kPerm, "PERM danegate: invalid_argument: domain: bad",
+      {"tls_policy refused.example", Status::kPerm, "PERM invalid_argument: domain: bad",
        "invalid_argument"},
-      {"tls_policy [192.0.2.1]:25", Status::kPerm, "PERM danegate: danegate answers for mail",
+      {"tls_policy [192.0.2.1]:25", Status::kPerm, "PERM invalid_argument: danegate answers for mail",
        "invalid_argument"},
       {"transport nullmx.example", Status::kOk, "OK error:5.1.10 danegate: null_mx: detail",
        "null_mx"},
       {"transport dane.example", Status::kNotFound, "NOTFOUND ", ""},
       {"transport bogus.example", Status::kNotFound, "NOTFOUND ", ""},
-      {"transport down.example", Status::kTemp, "TEMP danegate: validator_unavailable", ""},
+      {"transport down.example", Status::kTemp, "TEMP validator_unavailable", ""},
       {"transport user@nullmx.example", Status::kOk, "OK error:5.1.10 danegate: null_mx",
        "null_mx"},
       {"transport *", Status::kNotFound, "NOTFOUND ", ""},
       {"transport .example", Status::kNotFound, "NOTFOUND ", ""},
-      {"nospace", Status::kPerm, "PERM danegate: malformed request", "invalid_argument"},
-      {"", Status::kPerm, "PERM danegate: malformed request", "invalid_argument"},
-      {"other dane.example", Status::kPerm, "PERM danegate: unknown map 'other'",
+      {"nospace", Status::kPerm, "PERM invalid_argument: malformed request", "invalid_argument"},
+      {"", Status::kPerm, "PERM invalid_argument: malformed request", "invalid_argument"},
+      {"other dane.example", Status::kPerm, "PERM invalid_argument: unknown map 'other'",
        "invalid_argument"},
-      {std::string("tls_policy dane\0.example", 24), Status::kPerm, "PERM danegate: key",
+      {std::string("tls_policy dane\0.example", 24), Status::kPerm, "PERM invalid_argument: key",
        "invalid_argument"},
   };
   for (const Row& row : rows) {
@@ -146,6 +148,14 @@ TEST_F(LookupTest, OnlyMailDomainsAreAsked) {
   lookup_.Answer("transport Dane.Example.");
   lookup_.Answer("transport user@Dane.Example");
   EXPECT_EQ(asked_, (std::vector<std::string>{"dane.example", "dane.example"}));
+}
+
+TEST_F(LookupTest, LocalDomainsAreLeftToPostfixsRouting) {
+  MapReply reply = lookup_.Answer("transport user@Local.Example");
+  EXPECT_EQ(reply.status, Status::kNotFound);
+  EXPECT_TRUE(asked_.empty()) << "danegated is not asked for a local domain";
+  reply = lookup_.Answer("transport user@nullmx.example");
+  EXPECT_EQ(reply.status, Status::kOk) << "other domains still are";
 }
 
 TEST_F(LookupTest, UnwritableTrustAnchorIsTemp) {
@@ -197,12 +207,33 @@ TEST_F(LookupTest, DigestTrustAnchorsComeFromTheHostsChain) {
   EXPECT_THAT(reply.Payload(), HasSubstr("trust anchors not found: mx.example.com: no certificate "
                                          "of the 2-certificate chain matches 2 0 1"));
 
-  chains_.clear();  // the host cannot be reached
+  // An anchor the host did not send is remembered too: no new connection.
+  reply = lookup_.Answer("tls_policy elsewhere.example");
+  EXPECT_THAT(reply.Payload(), HasSubstr("no certificate of the 2-certificate chain"));
+  EXPECT_EQ(fetched_.size(), 3u) << "the absent anchor is remembered";
+
+  now_ += Lookup::kFailureLifetime;  // forgotten: the host is asked again
+  chains_.clear();                   // and cannot be reached
   reply = lookup_.Answer("tls_policy elsewhere.example");
   EXPECT_EQ(reply.status, Status::kTemp);
   EXPECT_THAT(reply.Payload(),
               HasSubstr("trust anchors not found: mx.example.com: connect: refused"));
-  EXPECT_EQ(fetched_.size(), 4u) << "failures are not remembered";
+  EXPECT_EQ(fetched_.size(), 4u);
+  reply = lookup_.Answer("tls_policy elsewhere.example");
+  EXPECT_THAT(reply.Payload(), HasSubstr("mx.example.com: connect: refused"));
+  EXPECT_EQ(fetched_.size(), 4u) << "the failed fetch is remembered";
+  now_ += Lookup::kFailureLifetime;
+  lookup_.Answer("tls_policy elsewhere.example");
+  EXPECT_EQ(fetched_.size(), 5u) << "and forgotten after kFailureLifetime";
+}
+
+TEST_F(LookupTest, FailureTextStartsWithTheReasonAndFitsPostfixsLog) {
+  answers_["long.example"] = Answer(v1::ACTION_DEFER, v1::REASON_DNS_FAILURE,
+                                    v1::TLS_MODE_UNREACHABLE);
+  answers_["long.example"]->set_detail(std::string(500, 'x') + "\nsecond line");
+  MapReply reply = lookup_.Answer("tls_policy long.example");
+  EXPECT_EQ(reply.Payload().rfind("TEMP dns_failure: xxx", 0), 0u) << reply.Payload();
+  EXPECT_EQ(reply.data.size(), MapReply::kMaxFailureText);
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include "absl/strings/escaping.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "service/tlsa/association.h"
 
 namespace danegate::postfix {
 namespace {
@@ -49,6 +50,7 @@ v1::ResolvePolicyResponse Answer(v1::Action action, v1::Reason reason,
 }
 
 std::string Hex(const std::string& bytes) { return absl::BytesToHexString(bytes); }
+std::string Sha256(const std::string& bytes) { return *tlsa::MatchingData(bytes, tlsa::kSha256); }
 
 // The translation table of postfix_policy.h, row by row.
 TEST(TlsPolicyForTest, Table) {
@@ -95,15 +97,23 @@ TEST(TlsPolicyForTest, Table) {
       {"SHA-512 of one selector, SHA-256 of the other still counts",
        deliver({Host("mx1", TLS_MODE_DANE, {Tlsa(3, 1, 2, kD512), Tlsa(3, 0, 1, kD2)})}),
        "fingerprint match=" + Hex(kD2)},
-      {"full DANE-EE cannot be expressed",
-       deliver({Host("mx1", TLS_MODE_DANE, {Tlsa(3, 0, 0, kTaCert)})}), "",
-       "tlsa_not_expressible"},
+      {"full DANE-EE: the SHA-256 of its data, as Postfix computes it",
+       deliver({Host("mx1", TLS_MODE_DANE, {Tlsa(3, 0, 0, kTaCert), Tlsa(3, 1, 0, kTaKey)})}),
+       "fingerprint match=" + Hex(Sha256(kTaCert)) + "|" + Hex(Sha256(kTaKey))},
+      {"full DANE-EE still counts beside a stronger digest",
+       deliver({Host("mx1", TLS_MODE_DANE, {Tlsa(3, 1, 0, kTaKey), Tlsa(3, 1, 2, kD512)})}),
+       "fingerprint match=" + Hex(Sha256(kTaKey))},
       {"digest-only DANE-TA cannot be expressed",
        deliver({Host("mx1", TLS_MODE_DANE, {Tlsa(2, 1, 1, kD1)})}), "", "tlsa_not_expressible"},
-      {"full DANE-TA: trust-anchor file and names",
+      {"full DANE-TA: hosts with the same anchors share the policy",
        deliver({Host("mx1.example.net", TLS_MODE_DANE, {Tlsa(2, 0, 0, kTaCert)}, "real.example.net"),
-                Host("mx2.example.net", TLS_MODE_DANE, {Tlsa(2, 1, 0, kTaKey), Tlsa(2, 0, 0, kTaCert)})}),
+                Host("mx2.example.net", TLS_MODE_DANE, {Tlsa(2, 0, 0, kTaCert), Tlsa(2, 0, 0, kTaCert)})}),
        "secure tafile=/ta.pem match=real.example.net:mx1.example.net:mx2.example.net"},
+      {"full DANE-TA: another host's different anchors are not merged in",
+       deliver({Host("mx1.example.net", TLS_MODE_DANE, {Tlsa(2, 0, 0, kTaCert)}),
+                Host("mx2.example.net", TLS_MODE_DANE, {Tlsa(2, 1, 0, kTaKey), Tlsa(2, 0, 0, kTaCert)}),
+                Host("mx3.example.net", TLS_MODE_DANE, {Tlsa(2, 1, 0, kTaKey)})}),
+       "secure tafile=/ta.pem match=mx1.example.net"},
       {"the first expressible host sets the kind: EE",
        deliver({Host("mx1", TLS_MODE_DANE, {Tlsa(2, 1, 1, kD2)}),
                 Host("mx2", TLS_MODE_DANE, {Tlsa(3, 1, 1, kD1)}),
