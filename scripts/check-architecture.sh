@@ -1,6 +1,6 @@
 #!/bin/sh
 # Fails if a pure module includes an adapter library: service/policy,
-# service/tlsa/record, the dns value types and danegate-postfix's framing
+# service/tlsa/record, the dns value types and danegate-agent's framing
 # parsers may use Abseil only
 # (DESIGN.md: the RFC logic is pure; I/O stays at the edges).
 set -eu

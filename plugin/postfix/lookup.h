@@ -1,4 +1,4 @@
-// One socketmap lookup of danegate-postfix: "MAP KEY" in, a MapReply out.
+// One socketmap lookup of danegate-agent's Postfix tables: "MAP KEY" in, a MapReply out.
 // Map "tls_policy" answers smtp_tls_policy_maps, map "transport" answers
 // transport_maps (see postfix_policy.h for the translation). A dane host
 // with only digest DANE-TA records gets its trust anchors from the chain it

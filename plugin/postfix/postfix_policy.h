@@ -1,4 +1,4 @@
-// What danegate-postfix answers Postfix: a ResolvePolicy answer translated
+// What danegate-agent answers Postfix: a ResolvePolicy answer translated
 // into a TLS policy table entry (smtp_tls_policy_maps) or a transport table
 // entry (transport_maps), and the socketmap replies that carry them.
 // Pure: the trust-anchor file of a "secure" policy is written by the caller.

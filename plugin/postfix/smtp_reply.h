@@ -1,4 +1,4 @@
-// SMTP replies (RFC 5321 §4.2) as danegate-postfix's STARTTLS probe reads
+// SMTP replies (RFC 5321 §4.2) as danegate-agent's STARTTLS probe reads
 // them from a server it does not trust. Pure; every byte is hostile: lines
 // and lines per reply are bounded before anything more is read.
 #ifndef DANEGATE_PLUGIN_POSTFIX_SMTP_REPLY_H_

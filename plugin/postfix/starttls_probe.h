@@ -1,5 +1,5 @@
 // Fetching the certificate chain an SMTP server presents after STARTTLS
-// (RFC 3207), without verifying it: danegate-postfix looks in it for the
+// (RFC 3207), without verifying it: danegate-agent looks in it for the
 // DANE-TA certificate that a digest TLSA record names (the DNSSEC-signed
 // digest is the authority; a certificate that matches it is the one).
 // Everything the server sends is bounded: reply lines, lines per reply, the

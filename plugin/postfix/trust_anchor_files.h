@@ -1,4 +1,4 @@
-// The trust-anchor files danegate-postfix hands to Postfix in "secure
+// The trust-anchor files danegate-agent hands to Postfix in "secure
 // tafile=FILE" policies: content-addressed (named by the SHA-256 of what they
 // hold, so a name never changes meaning), written atomically, and bounded in
 // number (the least recently used file is removed first). Thread-safe.

@@ -18,11 +18,9 @@ absl::StatusOr<std::string> ReadFile(const std::string& flag, const std::string&
 
 }  // namespace
 
-absl::StatusOr<std::shared_ptr<grpc::Channel>> ConnectValidator(const RemoteOptions& o,
-                                                                 const RemoteOptionNames& names) {
+absl::StatusOr<std::shared_ptr<grpc::Channel>> ConnectValidator(const RemoteOptions& o) {
   grpc::ChannelArguments args;
-  // Nothing shared with other channels of the process (the client library
-  // keeps one per configuration file).
+  // Nothing shared with other channels of the process.
   args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS,
@@ -30,21 +28,21 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> ConnectValidator(const RemoteOpti
   if (o.ca_file.empty()) {
     if (!o.cert_file.empty()) {
       return absl::InvalidArgumentError(
-          absl::StrCat(names.cert, " needs ", names.ca, " (TLS to the server)"));
+          absl::StrCat("--tls-cert", " needs ", "--tls-ca", " (TLS to the server)"));
     }
     return grpc::CreateCustomChannel(o.server, grpc::InsecureChannelCredentials(), args);
   }
   grpc::SslCredentialsOptions ssl;
-  absl::StatusOr<std::string> ca = ReadFile(names.ca, o.ca_file);
+  absl::StatusOr<std::string> ca = ReadFile("--tls-ca", o.ca_file);
   if (!ca.ok()) return ca.status();
   ssl.pem_root_certs = *std::move(ca);
   if (o.cert_file.empty() != o.key_file.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(names.cert, " and ", names.key, " go together"));
+    return absl::InvalidArgumentError(absl::StrCat("--tls-cert", " and ", "--tls-key", " go together"));
   }
   if (!o.cert_file.empty()) {
-    absl::StatusOr<std::string> cert = ReadFile(names.cert, o.cert_file);
+    absl::StatusOr<std::string> cert = ReadFile("--tls-cert", o.cert_file);
     if (!cert.ok()) return cert.status();
-    absl::StatusOr<std::string> key = ReadFile(names.key, o.key_file);
+    absl::StatusOr<std::string> key = ReadFile("--tls-key", o.key_file);
     if (!key.ok()) return key.status();
     ssl.pem_cert_chain = *std::move(cert);
     ssl.pem_private_key = *std::move(key);

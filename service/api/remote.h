@@ -1,6 +1,6 @@
 // Asking a danegated over gRPC: a channel built from TLS options, and the
-// two questions with a deadline on every call. Shared by `danegate --server`,
-// `danegate-postfix` and the MTA client library.
+// two questions with a deadline on every call. Shared by `danegate --server`
+// and `danegate-agent`.
 #ifndef DANEGATE_SERVICE_API_REMOTE_H_
 #define DANEGATE_SERVICE_API_REMOTE_H_
 
@@ -26,24 +26,15 @@ struct RemoteOptions {
   absl::Duration timeout = absl::Seconds(10);
 };
 
-// How errors name the TLS options: flags for the programs, keys for the
-// client library's configuration file.
-struct RemoteOptionNames {
-  const char* ca = "--tls-ca";
-  const char* cert = "--tls-cert";
-  const char* key = "--tls-key";
-};
-
 // Builds a channel to options.server (plaintext without ca_file). Fails with
-// InvalidArgument naming the option when a file cannot be read or the TLS
+// InvalidArgument naming the flag when a file cannot be read or the TLS
 // options do not go together. Connects lazily. The channel has its own
 // subchannels, and while the validator is unreachable it retries connecting
 // at least every kMaxReconnectBackoff, so a restarted danegated is used
 // again within about that time (gRPC's default backoff grows to 2 minutes,
 // and calls fail fast meanwhile).
 inline constexpr absl::Duration kMaxReconnectBackoff = absl::Seconds(1);
-absl::StatusOr<std::shared_ptr<grpc::Channel>> ConnectValidator(
-    const RemoteOptions& options, const RemoteOptionNames& names = {});
+absl::StatusOr<std::shared_ptr<grpc::Channel>> ConnectValidator(const RemoteOptions& options);
 
 // Each asks on `channel` with the deadline `timeout` and returns the
 // response, or the call's status as an absl::Status with the same code

@@ -1,6 +1,6 @@
 // Blocking-style I/O on non-blocking sockets with one deadline for a whole
 // exchange: for the small clients that talk to servers they do not control
-// (danegate-postfix's STARTTLS probe, the client library's relay calls).
+// (danegate-agent's STARTTLS probe).
 #ifndef DANEGATE_SERVICE_COMMON_SOCKET_IO_H_
 #define DANEGATE_SERVICE_COMMON_SOCKET_IO_H_
 

@@ -1,4 +1,4 @@
-// Fuzzes the SMTP reply parser of danegate-postfix's STARTTLS probe on a
+// Fuzzes the SMTP reply parser of danegate-agent's STARTTLS probe on a
 // stream of replies. A complete reply lies inside the buffer, has 1..100
 // lines of at most 1000 bytes, each starting with the reply's code; a
 // kNeedMore buffer is bounded (so reading more can never grow it without

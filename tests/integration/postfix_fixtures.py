@@ -6,6 +6,7 @@ namespace's danegated."""
 import os
 import pwd
 import re
+import shutil
 import subprocess
 
 from dnslab import Daemon
@@ -26,8 +27,8 @@ trace     unix  -       -       n       -       0       bounce
 verify    unix  -       -       n       -       1       verify
 flush     unix  n       -       n       1000?   0       flush
 proxymap  unix  -       -       n       -       -       proxymap
-smtp      unix  -       -       n       -       -       smtp
-relay     unix  -       -       n       -       -       smtp
+smtp      unix  -       -       y       -       -       smtp
+relay     unix  -       -       y       -       -       smtp
 showq     unix  n       -       n       -       -       showq
 error     unix  -       -       n       -       -       error
 retry     unix  -       -       n       -       -       error
@@ -51,6 +52,16 @@ class PostfixEnv(MailNamespace):
 
     # --- set-up ------------------------------------------------------------
     def _start_sender(self):
+        # smtp(8) runs chrooted in the queue directory, as on Debian, with
+        # the files Debian's start script copies in; the agent writes the
+        # trust-anchor files inside it (the README's layout).
+        self.queue = os.path.join(self.dir, "queue")
+        os.makedirs(os.path.join(self.queue, "etc"))
+        for name in ("services", "hosts", "nsswitch.conf", "host.conf"):
+            if os.path.exists(os.path.join("/etc", name)):
+                shutil.copy(os.path.join("/etc", name), os.path.join(self.queue, "etc", name))
+        shutil.copy(os.path.join(self.etc, "resolv.conf"),
+                    os.path.join(self.queue, "etc", "resolv.conf"))
         self.start_adapter()
         self.conf = os.path.join(self.dir, "postfix")
         self.maillog = os.path.join(self.dir, "maillog")
@@ -93,7 +104,6 @@ smtp_tls_CAfile =
 """ + snippet)
         with open(os.path.join(self.conf, "master.cf"), "w") as f:
             f.write(MASTER_CF)
-        os.makedirs(os.path.join(self.dir, "queue"))
         os.makedirs(os.path.join(self.dir, "data"))
         pw = pwd.getpwnam("postfix")
         os.chown(os.path.join(self.dir, "data"), pw.pw_uid, pw.pw_gid)
@@ -115,7 +125,8 @@ smtp_tls_CAfile =
         """Starts danegate-agent, on the same port as the last one."""
         adapter = Agent(self.adapter_bin, os.path.join(self.dir, "danegate-agent.log"),
                           f"127.0.0.1:{self.adapter_port}", "127.0.0.1:50051",
-                          os.path.join(self.dir, "ta"), prefix=self.prefix)
+                          os.path.join(self.queue, "danegate-ta"),
+                          extra=[f"--postfix-chroot={self.queue}"], prefix=self.prefix)
         self.adapter_port = int(adapter.address.rsplit(":", 1)[1])
         self.daemons.append(adapter)
         self.adapter = adapter

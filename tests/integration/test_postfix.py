@@ -1,4 +1,4 @@
-"""Real Postfix 3.7 enforces danegated's verdicts through danegate-postfix:
+"""Real Postfix 3.7 enforces danegated's verdicts through danegate-agent:
 DNS from the DNSSEC lab, real TLS to a real receiving Exim, all inside a
 network namespace of this test's own. Postfix's own DNS lookups go to the
 lab's validating resolver too, so the DNSSEC-failure cases use domains whose
@@ -53,6 +53,13 @@ def deferred(env, domain):
 ])
 def test_dane_match_is_sent_verified(env, domain, mx):
     sent_verified(env, domain, mx)
+    if "-ta" in domain:
+        # smtp(8) is chrooted in the queue directory: the trust-anchor file
+        # is named as it sees it (--postfix-chroot), and it read it.
+        replies = [l["reply"] for l in env.adapter.lookups()
+                   if l["request"] == f"tls_policy {domain}"]
+        assert replies and all(r.startswith("OK secure tafile=/danegate-ta/ta-")
+                               for r in replies), replies
 
 
 def test_mismatch_is_deferred_and_stays_queued(env):
