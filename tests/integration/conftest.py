@@ -4,6 +4,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -12,6 +13,52 @@ sys.path.insert(0, os.path.join(HERE, "lab"))
 import dnslab  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(HERE))
+
+
+# Programs the fixtures start. Any left running when the session ends is a
+# fixture bug (they must end what they start, by PID, even when a test fails).
+STARTED_PROGRAMS = {"danegated", "danegate-agent", "knotd", "unbound", "exim4", "exim",
+                    "master", "qmgr", "pickup", "smtp", "tlsmgr", "postlogd", "python3"}
+
+
+def running_programs():
+    """{pid: name} of the processes running one of STARTED_PROGRAMS."""
+    found = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    stat = f.read()
+            except OSError:
+                continue
+            name = stat[stat.index("(") + 1:stat.rindex(")")]
+            state = stat[stat.rindex(")") + 2:].split()[0]
+            if name in STARTED_PROGRAMS and state != "Z":
+                found[int(entry)] = name
+    return found
+
+
+def pytest_sessionstart(session):
+    session.config.programs_before = running_programs()
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Fails the run if a process the tests started outlived them; ends it."""
+    from mail_fixtures import stop_pid
+    before = session.config.programs_before
+    # Processes ending right now (a delivery finishing) get a moment.
+    deadline = time.monotonic() + 5
+    while True:
+        left = {pid: name for pid, name in running_programs().items()
+                if pid not in before and pid != os.getpid()}
+        if not left or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    if left:
+        print(f"\nprocesses started by the tests are still running: {left}", file=sys.stderr)
+        for pid in left:
+            stop_pid(pid)
+        session.exitstatus = 1
 
 
 def binary(name, env_var):

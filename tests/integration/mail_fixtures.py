@@ -10,6 +10,7 @@ import os
 import pwd
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -44,6 +45,26 @@ def wait_for_line(path, pattern, timeout=20):
         time.sleep(0.02)
     tail = open(path, errors="replace").read()[-3000:] if os.path.exists(path) else "(no file)"
     raise TimeoutError(f"no line matching {pattern!r} in {path}:\n{tail}")
+
+
+def stop_pid(pid, timeout=10):
+    """Ends process `pid` (SIGTERM, then SIGKILL) and waits until it is gone."""
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                if f.read().rsplit(")", 1)[1].split()[0] == "Z":
+                    return  # exited; its parent reaps it
+        except FileNotFoundError:
+            return
+        if time.monotonic() > deadline:
+            os.kill(pid, signal.SIGKILL)
+            deadline = time.monotonic() + timeout
+        time.sleep(0.02)
 
 
 def chown_exim(*paths):

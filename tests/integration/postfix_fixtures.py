@@ -10,7 +10,7 @@ import shutil
 import subprocess
 
 from dnslab import Daemon
-from mail_fixtures import ROOT, Agent, MailNamespace, wait_for_line
+from mail_fixtures import ROOT, Agent, MailNamespace, stop_pid, wait_for_line
 
 POSTFIX_PREFIX = os.environ.get("DANEGATE_POSTFIX_PREFIX", "/opt/danegate-test/postfix")
 POSTFIX_LIBS = os.path.join(POSTFIX_PREFIX, "usr/lib/postfix")
@@ -131,6 +131,21 @@ smtp_tls_CAfile =
         self.daemons.append(adapter)
         self.adapter = adapter
         return adapter
+
+    def stop(self):
+        """Stops Postfix by its master's PID (the master detaches from
+        `postfix start-fg`, so stopping that command does not end it), then
+        everything else."""
+        pid_file = os.path.join(getattr(self, "queue", ""), "pid", "master.pid")
+        pid = None
+        if os.path.exists(pid_file):
+            try:
+                pid = int(open(pid_file).read().split()[0])
+            except (ValueError, IndexError):
+                pid = None
+        if pid is not None:
+            stop_pid(pid)
+        super().stop()
 
     def stop_adapter(self):
         self.adapter.stop()
