@@ -16,11 +16,13 @@ if [ -n "$bad" ]; then
   echo "$bad"
   exit 1
 fi
-# getdns only in service/dns/getdns_resolver.*; OpenSSL only in service/tlsa.
-bad=$(grep -rlE '#include [<"]getdns' service | grep -v '^service/dns/getdns_resolver' || true)
+# getdns only in service/dns/getdns_*; libunbound only in
+# service/dns/unbound_resolver.*; OpenSSL only in service/tlsa.
+bad=$(grep -rlE '#include [<"]getdns' service | grep -vE '^service/dns/getdns_(resolver|message)\.' || true)
+bad="$bad$(grep -rlE '#include [<"]unbound' service | grep -v '^service/dns/unbound_resolver\.' || true)"
 bad="$bad$(grep -rlE '#include [<"]openssl' service | grep -v '^service/tlsa/' || true)"
 if [ -n "$bad" ]; then
-  echo "getdns or OpenSSL included outside its module: $bad"
+  echo "getdns, libunbound or OpenSSL included outside its module: $bad"
   exit 1
 fi
 echo "architecture: ok"

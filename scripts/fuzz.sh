@@ -9,7 +9,7 @@ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDANEGATE_F
   -DCMAKE_C_COMPILER=clang-14 -DCMAKE_CXX_COMPILER=clang++-14 \
   -DCMAKE_CXX_FLAGS="-fsanitize=fuzzer-no-link,address,undefined" >/dev/null
 cmake --build build-fuzz --target tlsa_text_fuzz mail_name_fuzz der_chain_fuzz json_string_fuzz \
-  netstring_fuzz smtp_reply_fuzz
+  netstring_fuzz smtp_reply_fuzz exim_lookup_fuzz
 # Seed the chain fuzzer with real chains (a self-signed leaf; CA -> leaf),
 # framed as the target reads them: 2-byte big-endian length, then DER.
 seeds=build-fuzz/corpus/der_chain
@@ -34,7 +34,14 @@ if [ ! -s build-fuzz/corpus/smtp_reply/ehlo ]; then
   printf '220 mx.example ESMTP\r\n250-mx.example\r\n250-PIPELINING\r\n250 STARTTLS\r\n220 go ahead\r\n' \
     > build-fuzz/corpus/smtp_reply/ehlo
 fi
-for target in tlsa_text mail_name der_chain json_string netstring smtp_reply; do
+# Seed the Exim request fuzzer with the two well-formed requests.
+if [ ! -s build-fuzz/corpus/exim_lookup/verify ]; then
+  mkdir -p build-fuzz/corpus/exim_lookup
+  printf 'exim_policy example.org 25' > build-fuzz/corpus/exim_lookup/policy
+  printf 'exim_verify example.org mx.example.org 25 MAMCAQE= MAMCAQI=' \
+    > build-fuzz/corpus/exim_lookup/verify
+fi
+for target in tlsa_text mail_name der_chain json_string netstring smtp_reply exim_lookup; do
   mkdir -p "build-fuzz/corpus/$target"
   echo "fuzzing $target for ${seconds}s"
   "build-fuzz/tests/fuzz/${target}_fuzz" -max_total_time="$seconds" -max_len=8192 \

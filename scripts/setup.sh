@@ -5,7 +5,7 @@ set -eu
 
 PACKAGES="g++ cmake ninja-build pkg-config ccache
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc grpc-proto
-  libabsl-dev libssl-dev libgetdns-dev libmicrohttpd-dev libgtest-dev libgmock-dev libbenchmark-dev dns-root-data
+  libabsl-dev libssl-dev libgetdns-dev libunbound-dev libevent-dev libmicrohttpd-dev libgtest-dev libgmock-dev libbenchmark-dev dns-root-data
   knot knot-dnsutils unbound ldnsutils python3 python3-pytest python3-cryptography
   python3-grpcio python3-grpc-tools
   exim4-daemon-heavy iproute2 openssl clang-14 libclang-rt-14-dev

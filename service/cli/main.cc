@@ -20,7 +20,7 @@
 #include "service/common/flags.h"
 #include "service/dns/name.h"
 #include "service/dns/resolver_flags.h"
-#include "service/dns/getdns_resolver.h"
+#include "service/dns/validating_resolver.h"
 #include "service/engine/dane_engine.h"
 #include "service/tlsa/chain.h"
 #include "service/tlsa/matcher.h"
@@ -78,7 +78,7 @@ absl::StatusOr<uint32_t> PortFrom(const Options& o) {
 
 // The in-process engine with its real resolver and matcher.
 struct LocalEngine {
-  std::unique_ptr<dns::GetdnsResolver> resolver;
+  std::unique_ptr<dns::Resolver> resolver;
   std::unique_ptr<tlsa::DaneMatcher> matcher;
   std::unique_ptr<engine::DaneEngine> engine;
 };
@@ -87,12 +87,11 @@ absl::StatusOr<LocalEngine> MakeLocalEngine(const Options& o) {
   absl::StatusOr<dns::ResolverConfig> config = dns::ResolverConfigFrom(o.resolver);
   if (!config.ok()) return config.status();
   LocalEngine local;
-  absl::StatusOr<std::unique_ptr<dns::GetdnsResolver>> resolver =
-      dns::GetdnsResolver::Create(*config);
+  absl::StatusOr<dns::ValidatingResolver> resolver = dns::MakeValidatingResolver(*config);
   if (!resolver.ok()) return resolver.status();
   absl::StatusOr<std::unique_ptr<tlsa::DaneMatcher>> matcher = tlsa::DaneMatcher::Create();
   if (!matcher.ok()) return matcher.status();
-  local.resolver = *std::move(resolver);
+  local.resolver = std::move(resolver->resolver);
   local.matcher = *std::move(matcher);
   local.engine = std::make_unique<engine::DaneEngine>(*local.resolver, *local.matcher);
   return local;

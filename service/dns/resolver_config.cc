@@ -66,6 +66,13 @@ absl::StatusOr<Upstream> ParseUpstream(absl::string_view text) {
   return upstream;
 }
 
+absl::StatusOr<ResolverConfig::Backend> ParseResolverBackend(absl::string_view text) {
+  if (text == "unbound") return ResolverConfig::Backend::kUnbound;
+  if (text == "getdns") return ResolverConfig::Backend::kGetdns;
+  return absl::InvalidArgumentError(
+      absl::StrCat("--resolver '", text, "': want unbound or getdns"));
+}
+
 absl::StatusOr<ResolverConfig::Mode> ParseResolutionMode(absl::string_view text) {
   if (text == "recursive") return ResolverConfig::Mode::kRecursive;
   if (text == "stub") return ResolverConfig::Mode::kStub;

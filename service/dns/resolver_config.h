@@ -24,7 +24,11 @@ struct Upstream {
 
 struct ResolverConfig {
   enum class Mode { kRecursive, kStub };
+  // Which validating resolver library does the work: both validate every
+  // answer themselves from the trust anchor.
+  enum class Backend { kUnbound, kGetdns };
   Mode mode = Mode::kRecursive;
+  Backend backend = Backend::kUnbound;
   std::vector<Upstream> upstreams;          // stub mode only
   std::string trust_anchor_file = kSystemRootAnchor;
   absl::Duration timeout = absl::Seconds(5);  // per query
@@ -35,6 +39,9 @@ absl::StatusOr<Upstream> ParseUpstream(absl::string_view text);
 
 // Parses "recursive" or "stub".
 absl::StatusOr<ResolverConfig::Mode> ParseResolutionMode(absl::string_view text);
+
+// Parses "unbound" or "getdns".
+absl::StatusOr<ResolverConfig::Backend> ParseResolverBackend(absl::string_view text);
 
 // Returns OK if the combination is coherent: stub needs an upstream;
 // recursive takes none; the timeout is between 10 ms and 60 s.

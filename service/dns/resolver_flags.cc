@@ -6,6 +6,9 @@
 namespace danegate::dns {
 
 void AddResolverFlags(common::FlagSet& flags, ResolverFlagValues& values) {
+  flags.String("resolver", &values.resolver, "unbound|getdns",
+               "the validating resolver library (default unbound; getdns 1.6 can crash "
+               "when DNSKEY or DS answers are lost)");
   flags.String("resolution", &values.resolution, "recursive|stub",
                "resolve from the root (default) or through --upstream");
   flags.Repeated("upstream", &values.upstreams, "ADDR:PORT",
@@ -18,6 +21,9 @@ void AddResolverFlags(common::FlagSet& flags, ResolverFlagValues& values) {
 
 absl::StatusOr<ResolverConfig> ResolverConfigFrom(const ResolverFlagValues& values) {
   ResolverConfig config;
+  absl::StatusOr<ResolverConfig::Backend> backend = ParseResolverBackend(values.resolver);
+  if (!backend.ok()) return backend.status();
+  config.backend = *backend;
   absl::StatusOr<ResolverConfig::Mode> mode = ParseResolutionMode(values.resolution);
   if (!mode.ok()) return mode.status();
   config.mode = *mode;

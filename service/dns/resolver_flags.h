@@ -13,13 +13,15 @@
 namespace danegate::dns {
 
 struct ResolverFlagValues {
+  std::string resolver = "unbound";
   std::string resolution = "recursive";
   std::vector<std::string> upstreams;
   std::string trust_anchor = kSystemRootAnchor;
   std::string dns_timeout = "5s";
 };
 
-// Registers --resolution, --upstream, --trust-anchor and --dns-timeout.
+// Registers --resolver, --resolution, --upstream, --trust-anchor and
+// --dns-timeout.
 // `values` must outlive `flags`' Parse.
 void AddResolverFlags(common::FlagSet& flags, ResolverFlagValues& values);
 

@@ -18,7 +18,7 @@
 #include "grpcpp/health_check_service_interface.h"
 #include "service/common/log.h"
 #include "service/dns/caching_resolver.h"
-#include "service/dns/getdns_resolver.h"
+#include "service/dns/validating_resolver.h"
 #include "service/engine/dane_engine.h"
 #include "service/server/audit_log.h"
 #include "service/server/config.h"
@@ -47,14 +47,14 @@ int Fail(int status, const std::string& message) {
 int Serve(const ServerConfig& config, sigset_t& stop_signals) {
   absl::StatusOr<std::unique_ptr<AuditLog>> audit = AuditLog::Open(config.audit_log);
   if (!audit.ok()) return Fail(kExitUsage, std::string(audit.status().message()));
-  absl::StatusOr<std::unique_ptr<dns::GetdnsResolver>> getdns =
-      dns::GetdnsResolver::Create(config.resolver);
-  if (!getdns.ok()) return Fail(kExitUsage, std::string(getdns.status().message()));
+  absl::StatusOr<dns::ValidatingResolver> validating =
+      dns::MakeValidatingResolver(config.resolver);
+  if (!validating.ok()) return Fail(kExitUsage, std::string(validating.status().message()));
   absl::StatusOr<std::unique_ptr<tlsa::DaneMatcher>> matcher = tlsa::DaneMatcher::Create();
   if (!matcher.ok()) return Fail(kExitInternal, std::string(matcher.status().message()));
 
   Metrics metrics;
-  InstrumentedResolver upstream(**getdns, metrics);
+  InstrumentedResolver upstream(*validating->resolver, metrics);
   dns::CachingResolver cache(upstream, config.cache);
   engine::DaneEngine engine(cache, **matcher);
   ValidatorService service(engine, metrics, **audit, config.max_request_bytes);
@@ -113,9 +113,9 @@ int Serve(const ServerConfig& config, sigset_t& stop_signals) {
     metrics_http = *std::move(started);
   }
 
-  // The probe goes to getdns directly: the cache must not hide an outage.
+  // The probe goes to the resolver directly: the cache must not hide an outage.
   auto monitor = std::make_unique<HealthMonitor>(
-      **getdns, (*getdns)->trust_anchor_owner(), config.health_interval,
+      *validating->resolver, validating->trust_anchor_owner, config.health_interval,
       config.resolver.timeout + absl::Seconds(1), [&](bool serving) {
         metrics.SetServing(serving);
         set_serving(serving);

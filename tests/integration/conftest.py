@@ -42,6 +42,7 @@ def pytest_sessionstart(session):
     session.config.programs_before = running_programs()
 
 
+@pytest.hookimpl(trylast=True)  # after the session's fixtures are torn down
 def pytest_sessionfinish(session, exitstatus):
     """Fails the run if a process the tests started outlived them; ends it."""
     from mail_fixtures import stop_pid

@@ -16,8 +16,8 @@ def test_wrong_trust_anchor_makes_everything_bogus(cli, lab, tmp_path):
     # Unbound validates with the right anchor and sets AD; danegate, holding
     # an anchor for a different key, must find the data bogus and defer.
     wrong = lab.trust_anchor_for_other_key(str(tmp_path))
-    status, got = cli.json("policy", "--local", "--resolution=stub",
-                           f"--upstream={lab.resolver}", f"--trust-anchor={wrong}",
+    args = [a for a in lab.resolver_args() if not a.startswith("--trust-anchor=")]
+    status, got = cli.json("policy", "--local", *args, f"--trust-anchor={wrong}",
                            "d-311.dane.test")
     assert (status, got["action"], got["reason"]) == (75, "defer", "dnssec_bogus")
 

@@ -184,9 +184,12 @@ class DnsLab:
         return os.path.join(self.dir, "trust-anchor.ds")
 
     def resolver_args(self, upstream=None):
-        """danegate/danegated flags that resolve through this lab."""
+        """danegate/danegated flags that resolve through this lab, with the
+        resolver backend DANEGATE_RESOLVER names (default: the binary's)."""
+        backend = os.environ.get("DANEGATE_RESOLVER")
         return ["--resolution=stub", f"--upstream={upstream or self.resolver}",
-                f"--trust-anchor={self.trust_anchor}"]
+                f"--trust-anchor={self.trust_anchor}",
+                *([f"--resolver={backend}"] if backend else [])]
 
     def trust_anchor_for_other_key(self, directory):
         """Writes a DS for dane.test. made from a fresh, unrelated key."""
