@@ -90,11 +90,21 @@ class DnsProxy:
         self.fault_until = (time.monotonic() + fault_seconds) if fault_seconds else None
         self.seen = {}    # (name, qtype) -> queries seen
         self.lock = threading.Lock()
-        self.udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.udp.bind((listen_ip, port))
-        self.tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.tcp.bind((listen_ip, self.udp.getsockname()[1]))
+        # One port for UDP and TCP; with port 0, the first that is free for
+        # both (another program may hold the TCP side of a free UDP port).
+        for _ in range(50):
+            self.udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            self.udp.bind((listen_ip, port))
+            self.tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            self.tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                self.tcp.bind((listen_ip, self.udp.getsockname()[1]))
+                break
+            except OSError:
+                self.udp.close()
+                self.tcp.close()
+                if port != 0:
+                    raise
         self.port = self.udp.getsockname()[1]
         self.tcp.listen(64)
         self.threads = [threading.Thread(target=self._serve_udp, daemon=True),
