@@ -189,6 +189,9 @@ DnsAnswer AnswerFromReply(const std::string& qname, RrType type, DnssecState dns
   if (rcode == GETDNS_RCODE_NXDOMAIN) {
     answer.status = LookupStatus::kNxDomain;
   } else if (rcode != GETDNS_RCODE_NOERROR) {
+    // A failed lookup proves nothing, secure or not (whatever the resolver
+    // said of the empty reply).
+    answer.dnssec = DnssecState::kIndeterminate;
     answer.error = absl::StrCat("rcode ", rcode == GETDNS_RCODE_SERVFAIL ? "SERVFAIL"
                                           : rcode == GETDNS_RCODE_REFUSED ? "REFUSED"
                                                                          : absl::StrCat(rcode));

@@ -9,14 +9,29 @@
 
 namespace danegate::server {
 
+std::vector<std::string> ClientCertificateNames(const std::vector<std::string>& san_dns_names,
+                                                bool has_subject_alt_name,
+                                                const std::vector<std::string>& common_names) {
+  std::vector<std::string> names;
+  for (const std::string& name : has_subject_alt_name ? san_dns_names : common_names) {
+    if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
+  }
+  return names;
+}
+
 grpc::Status ClientAllowList::Process(const InputMetadata&, grpc::AuthContext* context,
                                       OutputMetadata*, OutputMetadata*) {
-  std::vector<std::string> presented;
-  for (const char* property : {GRPC_X509_SAN_PROPERTY_NAME, GRPC_X509_CN_PROPERTY_NAME}) {
+  auto values = [context](const char* property) {
+    std::vector<std::string> out;
     for (const grpc::string_ref& value : context->FindPropertyValues(property)) {
-      presented.emplace_back(value.data(), value.size());
+      out.emplace_back(value.data(), value.size());
     }
-  }
+    return out;
+  };
+  const std::vector<std::string> presented =
+      ClientCertificateNames(values(GRPC_PEER_DNS_PROPERTY_NAME),
+                             !values(GRPC_X509_SAN_PROPERTY_NAME).empty(),
+                             values(GRPC_X509_CN_PROPERTY_NAME));
   for (const std::string& name : presented) {
     if (std::find(names_.begin(), names_.end(), name) != names_.end()) return grpc::Status::OK;
   }

@@ -14,8 +14,15 @@
 
 namespace danegate::server {
 
-// Refuses calls whose client certificate names (SAN DNS names, or the CN)
-// are not in the list: PERMISSION_DENIED before the handler runs.
+// Returns the names a client certificate is identified by: its SAN DNS
+// names, or its CN only when it has no subjectAltName at all (RFC 6125
+// §6.4.4), each once.
+std::vector<std::string> ClientCertificateNames(const std::vector<std::string>& san_dns_names,
+                                                bool has_subject_alt_name,
+                                                const std::vector<std::string>& common_names);
+
+// Refuses calls whose client certificate names (ClientCertificateNames) are
+// not in the list: PERMISSION_DENIED before the handler runs.
 class ClientAllowList : public grpc::AuthMetadataProcessor {
  public:
   explicit ClientAllowList(std::vector<std::string> names) : names_(std::move(names)) {}

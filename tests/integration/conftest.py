@@ -161,6 +161,8 @@ def pki(tmp_path_factory):
         "server": issue("localhost", sans=["localhost"], issuer=ca),
         "mta1": issue("mta1.fleet.test", sans=["mta1.fleet.test"], issuer=ca),
         "mta9": issue("mta9.fleet.test", sans=["mta9.fleet.test"], issuer=ca),
+        # The allowed name only as CN, beside a SAN: not that name (RFC 6125).
+        "cn_only_allowed": issue("mta1.fleet.test", sans=["mta7.fleet.test"], issuer=ca),
         "rogue_client": issue("mta1.fleet.test", sans=["mta1.fleet.test"], issuer=rogue),
     }
     paths = {}

@@ -26,6 +26,11 @@ def test_policy(cli, lab, scenario):
             assert host["dnssec"] == "secure" and host["tlsa"], host
         if host["tls"] == "unreachable":
             assert host["dnssec"] in ("bogus", "indeterminate", "insecure"), host
+            # A failed lookup proves nothing: never "secure" or "insecure".
+            if host.get("reason") == "dns_failure":
+                assert host["dnssec"] == "indeterminate", host
+            if host.get("reason") == "dnssec_bogus":
+                assert host["dnssec"] == "bogus", host
 
 
 VERIFY_CASES = [(s, v) for s in SCENARIOS for v in s.verify]

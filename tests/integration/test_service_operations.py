@@ -91,6 +91,11 @@ def test_mutual_tls_refuses_all_but_allowed_clients(cli, lab, start, pki):
     not_allowed = ask(f"--tls-cert={pki['mta9']}", f"--tls-key={pki['mta9_key']}")
     assert not_allowed.returncode == 75
     assert "PERMISSION_DENIED" in not_allowed.stderr and "mta9.fleet.test" in not_allowed.stderr
+    assert not_allowed.stderr.count("mta9.fleet.test") == 1, not_allowed.stderr  # named once
+    # The allowed name as CN of a certificate that has a SAN is not its name.
+    cn_only = ask(f"--tls-cert={pki['cn_only_allowed']}", f"--tls-key={pki['cn_only_allowed_key']}")
+    assert cn_only.returncode == 75 and "PERMISSION_DENIED" in cn_only.stderr, cn_only.stderr
+    assert "[mta7.fleet.test]" in cn_only.stderr, cn_only.stderr
     # Plaintext to a TLS port fails too.
     assert cli.run("policy", server, "--timeout=5s", "d-311.dane.test").returncode == 75
     # Only the allowed client's decision reached the audit log, with its name.
