@@ -4,7 +4,7 @@
 Delivers the same messages (to d-311.dane.test: DANE-EE 3 1 1, TLS 1.3 on
 loopback, DNS from the lab) one at a time with `exim -M`, once through the
 danegate router/transport and once through a plain smtp transport, and
-prints per-delivery times, CPU time per delivery (Exim and its children)
+prints per-delivery times (the two senders alternating), CPU time per delivery (Exim and its children)
 and their difference, on each sending Exim build (Debian's GnuTLS exim4,
 the OpenSSL one from scripts/install-test-exim-openssl.sh). Also the time
 to load danegate_exim.so in a fresh process.
@@ -55,20 +55,27 @@ def percentile(values, p):
     return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
 
 
-def time_deliveries(env, sender, n):
-    """Delivers n messages one at a time; returns (wall times, CPU seconds
-    per delivery of Exim and everything it ran)."""
-    ids = [env.submit("user@d-311.dane.test", sender=sender)[0] for _ in range(n)]
-    times = []
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    for mid in ids:
-        start = time.perf_counter()
-        sender.run("-M", mid)
-        times.append(time.perf_counter() - start)
-        assert not env.queued(mid, sender=sender), f"{mid} not delivered"
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime) / n
-    return times, cpu
+def time_deliveries(env, senders, n):
+    """Delivers n messages from each sender, one at a time and alternating
+    between them (so that drift on the machine hits both alike); returns,
+    per sender, (wall times, CPU seconds per delivery of Exim and all it
+    ran)."""
+    ids = {id(s): [env.submit("user@d-311.dane.test", sender=s)[0] for _ in range(n)]
+           for s in senders}
+    times = {id(s): [] for s in senders}
+    cpu = {id(s): 0.0 for s in senders}
+    for k in range(n):
+        for sender in senders:
+            mid = ids[id(sender)][k]
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            start = time.perf_counter()
+            sender.run("-M", mid)
+            times[id(sender)].append(time.perf_counter() - start)
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cpu[id(sender)] += (after.ru_utime + after.ru_stime - before.ru_utime
+                                - before.ru_stime)
+            assert not env.queued(mid, sender=sender), f"{mid} not delivered"
+    return [(times[id(s)], cpu[id(s)] / n) for s in senders]
 
 
 def load_times(so_path, runs=20):
@@ -98,10 +105,9 @@ def main():
         try:
             plain = plain_sender(env)
             # Warm every cache (danegated's and Unbound's) before timing.
-            time_deliveries(env, env.sender, 2)
-            time_deliveries(env, plain, 2)
-            with_plugin, cpu_with = time_deliveries(env, env.sender, args.messages)
-            without, cpu_without = time_deliveries(env, plain, args.messages)
+            time_deliveries(env, [env.sender, plain], 2)
+            (with_plugin, cpu_with), (without, cpu_without) = time_deliveries(
+                env, [env.sender, plain], args.messages)
             print(f"\nExim ({build_name}) delivery of one message (exim -M, TLS 1.3, loopback),"
                   f" n={args.messages}")
             print(f"{'':16}{'mean ms':>10}{'p50 ms':>10}{'p99 ms':>10}{'CPU ms':>10}")
