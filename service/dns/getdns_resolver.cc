@@ -124,13 +124,17 @@ class GetdnsResolver::Loop {
   }
 
   ~Loop() {
+    Stop();
+    if (thread_.joinable()) thread_.join();
+    close(wake_fd_);
+  }
+
+  void Stop() {
     {
       absl::MutexLock lock(&mu_);
       stopping_ = true;
     }
     Wake();
-    if (thread_.joinable()) thread_.join();
-    close(wake_fd_);
   }
 
   absl::Status Start() {
@@ -303,6 +307,8 @@ absl::StatusOr<std::unique_ptr<GetdnsResolver>> GetdnsResolver::Create(
 GetdnsResolver::GetdnsResolver(std::unique_ptr<Loop> loop, std::string trust_anchor_owner)
     : loop_(std::move(loop)), trust_anchor_owner_(std::move(trust_anchor_owner)) {}
 GetdnsResolver::~GetdnsResolver() = default;
+
+void GetdnsResolver::Stop() { loop_->Stop(); }
 
 void GetdnsResolver::Lookup(const std::string& name, RrType type, AnswerCallback done) {
   loop_->Submit({name, type, std::move(done)});

@@ -24,6 +24,10 @@ class GetdnsResolver : public Resolver {
   // Stops the thread; lookups still pending complete with kFailure.
   ~GetdnsResolver() override;
 
+  // Completes every pending lookup with kFailure soon, on the loop thread,
+  // and every later one at once; the object stays usable until destroyed.
+  void Stop();
+
   void Lookup(const std::string& name, RrType type, AnswerCallback done) override;
 
   // Returns the owner name of the first trust anchor ("." for the root): a

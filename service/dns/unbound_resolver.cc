@@ -85,16 +85,20 @@ class UnboundResolver::Loop {
       : context_(std::move(context)), wake_fd_(wake_fd), timeout_(timeout) {}
 
   ~Loop() {
-    {
-      absl::MutexLock lock(&mu_);
-      stopping_ = true;
-    }
-    Wake();
+    Stop();
     if (thread_.joinable()) thread_.join();
     close(wake_fd_);
   }
 
   void Start() { thread_ = std::thread([this] { Run(); }); }
+
+  void Stop() {
+    {
+      absl::MutexLock lock(&mu_);
+      stopping_ = true;
+    }
+    Wake();
+  }
 
   void Submit(std::string name, RrType type, AnswerCallback done) {
     {
@@ -296,6 +300,8 @@ absl::StatusOr<std::unique_ptr<UnboundResolver>> UnboundResolver::Create(
 UnboundResolver::UnboundResolver(std::unique_ptr<Loop> loop, std::string trust_anchor_owner)
     : loop_(std::move(loop)), trust_anchor_owner_(std::move(trust_anchor_owner)) {}
 UnboundResolver::~UnboundResolver() = default;
+
+void UnboundResolver::Stop() { loop_->Stop(); }
 
 void UnboundResolver::Lookup(const std::string& name, RrType type, AnswerCallback done) {
   loop_->Submit(name, type, std::move(done));

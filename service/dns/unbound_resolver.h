@@ -28,6 +28,11 @@ class UnboundResolver : public Resolver {
   // Stops the threads; lookups still pending complete with kFailure.
   ~UnboundResolver() override;
 
+  // Completes every pending lookup with kFailure ("resolver stopped") soon,
+  // on the processing thread, and every later one at once; the object stays
+  // usable until destroyed. For the end of a shutdown's grace period.
+  void Stop();
+
   void Lookup(const std::string& name, RrType type, AnswerCallback done) override;
 
   // Returns the owner name of the first trust anchor ("." for the root).

@@ -11,7 +11,8 @@ absl::StatusOr<ValidatingResolver> Make(const ResolverConfig& config) {
   absl::StatusOr<std::unique_ptr<Backend>> created = Backend::Create(config);
   if (!created.ok()) return created.status();
   std::string owner = (*created)->trust_anchor_owner();
-  return ValidatingResolver{*std::move(created), std::move(owner)};
+  Backend* backend = created->get();
+  return ValidatingResolver{*std::move(created), std::move(owner), [backend] { backend->Stop(); }};
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #ifndef DANEGATE_SERVICE_DNS_VALIDATING_RESOLVER_H_
 #define DANEGATE_SERVICE_DNS_VALIDATING_RESOLVER_H_
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -18,6 +19,9 @@ struct ValidatingResolver {
   // The owner of the first trust anchor ("." for the root): a name whose
   // answers validate as secure when all is well (the health self-check).
   std::string trust_anchor_owner;
+  // Completes every pending lookup with kFailure soon and every later one
+  // at once (the resolver stays valid): for the end of a shutdown's grace.
+  std::function<void()> stop;
 };
 
 // Creates the resolver config.backend names and starts it; the errors of

@@ -4,6 +4,7 @@
 #include <optional>
 
 #include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
 #include "service/common/log.h"
 
 namespace danegate::server {
@@ -32,7 +33,12 @@ bool HealthMonitor::Check() {
     slot->answer = std::move(answer);
     slot->done.Notify();
   });
-  if (!slot->done.WaitForNotificationWithTimeout(timeout_)) return false;
+  // Wait for the answer, but not past a stop: the monitor must not hold up a
+  // shutdown for a probe to a silent upstream.
+  const absl::Time deadline = absl::Now() + timeout_;
+  while (!slot->done.WaitForNotificationWithTimeout(absl::Milliseconds(20))) {
+    if (stop_.HasBeenNotified() || absl::Now() >= deadline) return false;
+  }
   // A secure answer proves the upstream answers and our trust anchor
   // validates; anything else means decisions would all be defer.
   return slot->answer.status != dns::LookupStatus::kFailure &&

@@ -8,10 +8,12 @@
 #include <iostream>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/grpcpp.h"
@@ -137,9 +139,19 @@ int Serve(const ServerConfig& config, sigset_t& stop_signals) {
   monitor.reset();
   set_serving(false);
   metrics.SetServing(false);
-  // Stops accepting; RPCs in flight get the grace period to finish.
-  server->Shutdown(absl::ToChronoTime(absl::Now() + config.grace_period));
+  // Stops accepting; RPCs in flight get the grace period to finish. Then
+  // the DNS lookups still running fail at once, so the calls they hold end
+  // (defer) and the process exits within the grace, not after a chain of
+  // --dns-timeout waits.
+  const absl::Time grace_end = absl::Now() + config.grace_period;
+  absl::Notification drained;
+  std::thread at_grace_end([&] {
+    if (!drained.WaitForNotificationWithDeadline(grace_end)) validating->stop();
+  });
+  server->Shutdown(absl::ToChronoTime(grace_end));
   server->Wait();
+  drained.Notify();
+  at_grace_end.join();
   if (health_server) {
     health_server->Shutdown(absl::ToChronoTime(absl::Now()));
     health_server->Wait();

@@ -219,3 +219,35 @@ def test_health_port_serves_health_alone_in_plaintext(stubs, lab, start, pki):
         assert e.value.code() == grpc.StatusCode.UNIMPLEMENTED
         d.daemon.proc.send_signal(signal.SIGTERM)
         assert d.daemon.proc.wait(timeout=30) == 0
+
+
+def test_sigterm_ends_within_the_grace_period_though_dns_hangs(stubs, lab, start):
+    # Upstream never answers and each query may wait 5 s, a chain of them
+    # longer: at the end of a 1 s grace the lookups are failed, the calls
+    # deferred, and the process exits (Kubernetes' termination grace holds).
+    d = start("--resolution=stub", f"--upstream={lab.blackhole.address}",
+              f"--trust-anchor={lab.trust_anchor}", "--dns-timeout=5s", "--grace-period=1s",
+              *[a for a in lab.resolver_args() if a.startswith("--resolver=")],
+              wait_serving=False)
+    with grpc.insecure_channel(d.address) as channel:
+        validator = stubs.rpc.ValidatorStub(channel)
+        futures = [validator.ResolvePolicy.future(
+            stubs.pb.ResolvePolicyRequest(domain=f"g{i}.dane.test"), timeout=30)
+            for i in range(5)]
+        deadline = time.monotonic() + 10
+        while d.metric("danegate_rpcs_in_flight") != 5:
+            assert time.monotonic() < deadline, "RPCs never reached the server"
+            time.sleep(0.02)
+        started = time.monotonic()
+        status = d.terminate()
+        took = time.monotonic() - started
+        outcomes = []
+        for f in futures:
+            try:
+                outcomes.append(f.result().action)
+            except grpc.RpcError as e:
+                outcomes.append(e.code())
+    assert status == 0
+    assert took < 4, f"exit took {took:.1f} s after SIGTERM with a 1 s grace"
+    # Never a deliver: a deferral or a cancelled call (the MTA defers).
+    assert stubs.pb.ACTION_DELIVER not in outcomes, outcomes
