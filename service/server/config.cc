@@ -134,6 +134,21 @@ absl::StatusOr<ParsedFlags> ParseServerFlags(const std::vector<std::string>& arg
                "interval of the resolver self-check behind the health status (default 5s)");
   flags.String("max-request-bytes", &max_request, "N",
                absl::StrCat("largest request accepted (default ", kDefaultMaxRequestBytes, ")"));
+  std::string max_streams = "100", memory_quota = "67108864", handshake = "5s",
+              max_idle = "5m", max_age = "30m";
+  flags.String("max-concurrent-streams", &max_streams, "N",
+               "HTTP/2 streams (calls) one connection may have open (default 100)");
+  flags.String("memory-quota-bytes", &memory_quota, "N",
+               "memory gRPC accounts for all connections and calls; beyond it, new calls and "
+               "connections are refused (default 67108864, 64 MiB: the process then stays "
+               "under about 400 MiB however many streams clients stall)");
+  flags.String("handshake-timeout", &handshake, "DURATION",
+               "time a new connection has to finish its TLS and HTTP/2 handshake (default 5s)");
+  flags.String("max-connection-idle", &max_idle, "DURATION",
+               "a connection without calls for this long is closed (default 5m)");
+  flags.String("max-connection-age", &max_age, "DURATION",
+               "connections are closed (gracefully) after this long, so clients rebalance "
+               "over replicas (default 30m)");
 
   absl::StatusOr<std::vector<std::string>> positional = flags.Parse(args);
   if (!positional.ok()) return positional.status();
@@ -197,7 +212,20 @@ absl::StatusOr<ParsedFlags> ParseServerFlags(const std::vector<std::string>& arg
       c.max_request_bytes > 4 * 1024 * 1024) {
     return absl::InvalidArgumentError("--max-request-bytes: want 1024..4194304");
   }
+  if (!absl::SimpleAtoi(max_streams, &c.max_concurrent_streams) ||
+      c.max_concurrent_streams < 1 || c.max_concurrent_streams > 10000) {
+    return absl::InvalidArgumentError("--max-concurrent-streams: want 1..10000");
+  }
+  if (!absl::SimpleAtoi(memory_quota, &c.memory_quota_bytes) || c.memory_quota_bytes < (16u << 20)) {
+    return absl::InvalidArgumentError("--memory-quota-bytes: want at least 16777216 (16 MiB)");
+  }
   for (absl::Status s : {
+           ParseDurationFlag("--handshake-timeout", handshake, absl::Milliseconds(100),
+                             absl::Minutes(1), &c.handshake_timeout),
+           ParseDurationFlag("--max-connection-idle", max_idle, absl::Seconds(1),
+                             absl::Hours(24), &c.max_connection_idle),
+           ParseDurationFlag("--max-connection-age", max_age, absl::Seconds(1), absl::Hours(24),
+                             &c.max_connection_age),
            ParseDurationFlag("--cache-max-ttl", max_ttl, absl::ZeroDuration(), absl::Hours(168),
                              &c.cache.max_ttl),
            ParseDurationFlag("--cache-max-negative-ttl", max_negative_ttl, absl::ZeroDuration(),

@@ -33,6 +33,14 @@ struct ServerConfig {
   absl::Duration grace_period = absl::Seconds(10);
   absl::Duration health_interval = absl::Seconds(5);
   size_t max_request_bytes = kDefaultMaxRequestBytes;
+  // What one client may hold (HTTP/2 and connection limits): streams per
+  // connection, memory for all of gRPC's buffers, the TLS/HTTP/2
+  // handshake, idle and total connection lifetime (clients reconnect).
+  int max_concurrent_streams = 100;
+  size_t memory_quota_bytes = 64u << 20;
+  absl::Duration handshake_timeout = absl::Seconds(5);
+  absl::Duration max_connection_idle = absl::Minutes(5);
+  absl::Duration max_connection_age = absl::Minutes(30);
 };
 
 struct ParsedFlags {

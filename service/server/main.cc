@@ -2,8 +2,11 @@
 // (getdns resolver, cache, OpenSSL matcher), wires them into the engine and
 // serves danegate.v1.Validator, health and reflection over gRPC.
 #include <signal.h>
+#include <sys/resource.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <exception>
 #include <iostream>
 #include <memory>
@@ -71,6 +74,27 @@ int Serve(const ServerConfig& config, sigset_t& stop_signals) {
   // gets INVALID_ARGUMENT naming the limit; beyond that gRPC refuses it
   // (RESOURCE_EXHAUSTED) and memory per call stays bounded.
   builder.SetMaxReceiveMessageSize(static_cast<int>(config.max_request_bytes) * 2);
+  // What one client may hold: memory for all gRPC buffers (rapid reset and
+  // stalled streams are refused past it instead of growing without bound),
+  // streams per connection, the handshake, idle and total connection life,
+  // and keepalive pings (at most one per 10 s without calls; a client that
+  // pings more is disconnected).
+  grpc::ResourceQuota quota("danegated");
+  quota.Resize(config.memory_quota_bytes);
+  builder.SetResourceQuota(quota);
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, config.max_concurrent_streams);
+  builder.AddChannelArgument(GRPC_ARG_SERVER_HANDSHAKE_TIMEOUT_MS,
+                             static_cast<int>(absl::ToInt64Milliseconds(config.handshake_timeout)));
+  builder.AddChannelArgument(
+      GRPC_ARG_MAX_CONNECTION_IDLE_MS,
+      static_cast<int>(absl::ToInt64Milliseconds(config.max_connection_idle)));
+  builder.AddChannelArgument(
+      GRPC_ARG_MAX_CONNECTION_AGE_MS,
+      static_cast<int>(absl::ToInt64Milliseconds(config.max_connection_age)));
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_GRACE_MS,
+                             static_cast<int>(absl::ToInt64Milliseconds(config.grace_period)));
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 10000);
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PING_STRIKES, 2);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || port == 0) {
     return Fail(kExitUnavailable, absl::StrCat("cannot listen on ", config.listen));
@@ -160,6 +184,20 @@ int Serve(const ServerConfig& config, sigset_t& stop_signals) {
   return 0;
 }
 
+// Raises the soft limit on open descriptors to the hard one: each client
+// connection is a descriptor, and running out makes gRPC's listener stop
+// accepting for a long time.
+void RaiseDescriptorLimit() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &limit) != 0) {
+      common::Log("warning", "cannot raise the descriptor limit",
+                  {{"error", std::strerror(errno)}});
+    }
+  }
+}
+
 int Main(int argc, char** argv) {
   // Debian's Abseil leaves mutex deadlock detection on: a cycle graph update
   // on every lock (about 4% of a cached ResolvePolicy, measured with perf).
@@ -178,6 +216,7 @@ int Main(int argc, char** argv) {
     std::cout << parsed->help_text;
     return 0;
   }
+  RaiseDescriptorLimit();
   return Serve(parsed->config, stop_signals);
 }
 
