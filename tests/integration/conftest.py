@@ -15,43 +15,44 @@ import dnslab  # noqa: E402
 ROOT = os.path.dirname(os.path.dirname(HERE))
 
 
-# Programs the fixtures start. Any left running when the session ends is a
-# fixture bug (they must end what they start, by PID, even when a test fails).
-STARTED_PROGRAMS = {"danegated", "danegate-agent", "knotd", "unbound", "exim4", "exim",
-                    "master", "qmgr", "pickup", "smtp", "tlsmgr", "postlogd", "python3"}
-
-
-def running_programs():
-    """{pid: name} of the processes running one of STARTED_PROGRAMS."""
+# Any process still running when the session ends whose command line or
+# working directory is inside a directory this session created (pytest's
+# temporary tree, the mail namespaces' directories) was started by a test
+# and not stopped: a fixture bug (they must end what they start, by PID,
+# even when a test fails). Processes of other sessions are not touched.
+def session_processes(dirs):
+    """{pid: command} of the processes inside `dirs`."""
     found = {}
     for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as f:
-                    stat = f.read()
-            except OSError:
-                continue
-            name = stat[stat.index("(") + 1:stat.rindex(")")]
-            state = stat[stat.rindex(")") + 2:].split()[0]
-            if name in STARTED_PROGRAMS and state != "Z":
-                found[int(entry)] = name
+        if not entry.isdigit() or int(entry) == os.getpid():
+            continue
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                cmdline = f.read().replace(b"\0", b" ").decode(errors="replace")
+            cwd = os.readlink(f"/proc/{entry}/cwd")
+            with open(f"/proc/{entry}/stat") as f:
+                state = f.read().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if state != "Z" and any(d in cmdline or cwd.startswith(d) for d in dirs):
+            found[int(entry)] = cmdline[:120]
     return found
-
-
-def pytest_sessionstart(session):
-    session.config.programs_before = running_programs()
 
 
 @pytest.hookimpl(trylast=True)  # after the session's fixtures are torn down
 def pytest_sessionfinish(session, exitstatus):
     """Fails the run if a process the tests started outlived them; ends it."""
-    from mail_fixtures import stop_pid
-    before = session.config.programs_before
+    from mail_fixtures import SESSION_DIRS, stop_pid
+    dirs = list(SESSION_DIRS)
+    factory = getattr(session.config, "_tmp_path_factory", None)
+    if factory is not None and factory._basetemp is not None:
+        dirs.append(str(factory._basetemp))
+    if not dirs:
+        return
     # Processes ending right now (a delivery finishing) get a moment.
     deadline = time.monotonic() + 5
     while True:
-        left = {pid: name for pid, name in running_programs().items()
-                if pid not in before and pid != os.getpid()}
+        left = session_processes(dirs)
         if not left or time.monotonic() > deadline:
             break
         time.sleep(0.1)

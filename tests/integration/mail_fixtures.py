@@ -47,6 +47,11 @@ def wait_for_line(path, pattern, timeout=20):
     raise TimeoutError(f"no line matching {pattern!r} in {path}:\n{tail}")
 
 
+# Directories the mail namespaces of this session created (the leak check
+# in conftest.py looks for processes working inside them).
+SESSION_DIRS = []
+
+
 def stop_pid(pid, timeout=10):
     """Ends process `pid` (SIGTERM, then SIGKILL) and waits until it is gone."""
     try:
@@ -147,6 +152,7 @@ class MailNamespace:
         # MTAs drop privileges: their directories must be reachable by their
         # users, which pytest's private temporary tree is not.
         self.dir = tempfile.mkdtemp(prefix=f"danegate-{name}-")
+        SESSION_DIRS.append(self.dir)
         os.chmod(self.dir, 0o755)
         self.netns = f"dg{name}{os.getpid()}"
         self.prefix = ["ip", "netns", "exec", self.netns]

@@ -139,20 +139,26 @@ def test_resolver_outage_defers_and_health_follows(stubs, cli, private_lab, star
     assert (status, got["action"]) == (0, "deliver")
 
 
+def start_hanging_calls(stubs, d, channel, prefix, count=5):
+    """Starts `count` ResolvePolicy calls for uncached names (the upstream
+    never answers) and returns their futures once danegated has them all."""
+    validator = stubs.rpc.ValidatorStub(channel)
+    futures = [validator.ResolvePolicy.future(
+        stubs.pb.ResolvePolicyRequest(domain=f"{prefix}{i}.dane.test"), timeout=30)
+        for i in range(count)]
+    deadline = time.monotonic() + 10
+    while d.metric("danegate_rpcs_in_flight") != count:
+        assert time.monotonic() < deadline, "RPCs never reached the server"
+        time.sleep(0.02)
+    return futures
+
+
 def test_sigterm_finishes_rpcs_in_flight_and_exits_0(stubs, lab, start):
     # Upstream never answers: each RPC waits for its 2 s DNS timeout.
-    d = start("--resolution=stub", f"--upstream={lab.blackhole.address}",
-              f"--trust-anchor={lab.trust_anchor}", "--dns-timeout=2s", "--grace-period=20s",
-              wait_serving=False)
+    d = start(*lab.resolver_args(lab.blackhole.address), "--dns-timeout=2s",
+              "--grace-period=20s", wait_serving=False)
     with grpc.insecure_channel(d.address) as channel:
-        validator = stubs.rpc.ValidatorStub(channel)
-        futures = [validator.ResolvePolicy.future(
-            stubs.pb.ResolvePolicyRequest(domain=f"d{i}.dane.test"), timeout=30)
-            for i in range(5)]
-        deadline = time.monotonic() + 10
-        while d.metric("danegate_rpcs_in_flight") != 5:
-            assert time.monotonic() < deadline, "RPCs never reached the server"
-            time.sleep(0.02)
+        futures = start_hanging_calls(stubs, d, channel, "d")
         status = d.terminate()
         answers = [f.result() for f in futures]
     assert status == 0
@@ -229,19 +235,10 @@ def test_sigterm_ends_within_the_grace_period_though_dns_hangs(stubs, lab, start
     # Upstream never answers and each query may wait 5 s, a chain of them
     # longer: at the end of a 1 s grace the lookups are failed, the calls
     # deferred, and the process exits (Kubernetes' termination grace holds).
-    d = start("--resolution=stub", f"--upstream={lab.blackhole.address}",
-              f"--trust-anchor={lab.trust_anchor}", "--dns-timeout=5s", "--grace-period=1s",
-              *[a for a in lab.resolver_args() if a.startswith("--resolver=")],
-              wait_serving=False)
+    d = start(*lab.resolver_args(lab.blackhole.address), "--dns-timeout=5s",
+              "--grace-period=1s", wait_serving=False)
     with grpc.insecure_channel(d.address) as channel:
-        validator = stubs.rpc.ValidatorStub(channel)
-        futures = [validator.ResolvePolicy.future(
-            stubs.pb.ResolvePolicyRequest(domain=f"g{i}.dane.test"), timeout=30)
-            for i in range(5)]
-        deadline = time.monotonic() + 10
-        while d.metric("danegate_rpcs_in_flight") != 5:
-            assert time.monotonic() < deadline, "RPCs never reached the server"
-            time.sleep(0.02)
+        futures = start_hanging_calls(stubs, d, channel, "g")
         started = time.monotonic()
         status = d.terminate()
         took = time.monotonic() - started
