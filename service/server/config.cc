@@ -134,6 +134,9 @@ absl::StatusOr<ParsedFlags> ParseServerFlags(const std::vector<std::string>& arg
                "interval of the resolver self-check behind the health status (default 5s)");
   flags.String("max-request-bytes", &max_request, "N",
                absl::StrCat("largest request accepted (default ", kDefaultMaxRequestBytes, ")"));
+  std::string cert_cache = "67108864";
+  flags.String("cert-cache-bytes", &cert_cache, "N",
+               "memory for parsed peer certificates, estimated (default 67108864, 64 MiB)");
   std::string max_streams = "100", memory_quota = "67108864", handshake = "5s",
               max_idle = "5m", max_age = "30m";
   flags.String("max-concurrent-streams", &max_streams, "N",
@@ -211,6 +214,9 @@ absl::StatusOr<ParsedFlags> ParseServerFlags(const std::vector<std::string>& arg
   if (!absl::SimpleAtoi(max_request, &c.max_request_bytes) || c.max_request_bytes < 1024 ||
       c.max_request_bytes > 4 * 1024 * 1024) {
     return absl::InvalidArgumentError("--max-request-bytes: want 1024..4194304");
+  }
+  if (!absl::SimpleAtoi(cert_cache, &c.cert_cache_bytes)) {
+    return absl::InvalidArgumentError("--cert-cache-bytes: want a number of bytes");
   }
   if (!absl::SimpleAtoi(max_streams, &c.max_concurrent_streams) ||
       c.max_concurrent_streams < 1 || c.max_concurrent_streams > 10000) {

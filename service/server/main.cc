@@ -26,6 +26,7 @@
 #include "service/dns/validating_resolver.h"
 #include "service/engine/dane_engine.h"
 #include "service/server/audit_log.h"
+#include "service/tlsa/certificate_cache.h"
 #include "service/server/config.h"
 #include "service/server/credentials.h"
 #include "service/server/health_monitor.h"
@@ -55,6 +56,7 @@ int Serve(const ServerConfig& config, sigset_t& stop_signals) {
   absl::StatusOr<dns::ValidatingResolver> validating =
       dns::MakeValidatingResolver(config.resolver);
   if (!validating.ok()) return Fail(kExitUsage, std::string(validating.status().message()));
+  tlsa::SetParsedCertificateCacheBytes(config.cert_cache_bytes);
   absl::StatusOr<std::unique_ptr<tlsa::DaneMatcher>> matcher = tlsa::DaneMatcher::Create();
   if (!matcher.ok()) return Fail(kExitInternal, std::string(matcher.status().message()));
 
@@ -131,7 +133,10 @@ int Serve(const ServerConfig& config, sigset_t& stop_signals) {
   if (!config.metrics_listen.empty()) {
     absl::StatusOr<std::unique_ptr<common::MetricsHttpServer>> started =
         common::MetricsHttpServer::Start(config.metrics_listen,
-                                         [&] { return metrics.Render(cache.Stats()); });
+                                         [&] {
+                                           return metrics.Render(
+                                               cache.Stats(), tlsa::GetParsedCertificateCacheStats());
+                                         });
     if (!started.ok()) {
       server->Shutdown();
       return Fail(kExitUnavailable, std::string(started.status().message()));

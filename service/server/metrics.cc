@@ -60,7 +60,8 @@ void Metrics::RecordDnsQuery(dns::RrType type, const dns::DnsAnswer& answer,
   }
 }
 
-std::string Metrics::Render(const dns::CacheStats& cache) const {
+std::string Metrics::Render(const dns::CacheStats& cache,
+                            const tlsa::ParsedCertificateCacheStats& certificates) const {
   std::string out;
   Header(out, "danegate_decisions_total", "counter", "Decisions by RPC, action and reason.");
   for (int r = 0; r < kRpcCount; ++r) {
@@ -131,6 +132,11 @@ std::string Metrics::Render(const dns::CacheStats& cache) const {
   absl::StrAppend(&out, "danegate_cache_evictions_total ", cache.evictions, "\n");
   Header(out, "danegate_cache_entries", "gauge", "Answers in the DNS cache.");
   absl::StrAppend(&out, "danegate_cache_entries ", cache.entries, "\n");
+  Header(out, "danegate_cert_cache_entries", "gauge", "Parsed peer certificates kept.");
+  absl::StrAppend(&out, "danegate_cert_cache_entries ", certificates.entries, "\n");
+  Header(out, "danegate_cert_cache_bytes", "gauge",
+         "Estimated memory of the parsed peer certificates kept (bound: --cert-cache-bytes).");
+  absl::StrAppend(&out, "danegate_cert_cache_bytes ", certificates.bytes, "\n");
   Header(out, "danegate_serving", "gauge", "1 when the health status is SERVING.");
   absl::StrAppend(&out, "danegate_serving ", serving_.load() ? 1 : 0, "\n");
   return out;

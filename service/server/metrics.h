@@ -13,6 +13,7 @@
 #include "service/common/histogram.h"
 #include "service/dns/answer.h"
 #include "service/dns/caching_resolver.h"
+#include "service/tlsa/certificate_cache.h"
 #include "service/policy/decision.h"
 
 namespace danegate::server {
@@ -39,7 +40,8 @@ class Metrics {
   void SetServing(bool serving) { serving_.store(serving, std::memory_order_relaxed); }
 
   // Returns every metric in the text exposition format (version 0.0.4).
-  std::string Render(const dns::CacheStats& cache) const;
+  std::string Render(const dns::CacheStats& cache,
+                     const tlsa::ParsedCertificateCacheStats& certificates) const;
 
  private:
   static int TypeIndex(dns::RrType type);

@@ -2,10 +2,13 @@
 
 #include <cstdio>
 #include <fstream>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "service/tlsa/certificate_cache.h"
+#include "service/tlsa/openssl_ptr.h"
 #include "tests/testing/cert_factory.h"
 
 namespace danegate::tlsa {
@@ -88,6 +91,38 @@ TEST_F(ReadPemChainTest, Errors) {
     EXPECT_TRUE(absl::IsInvalidArgument(got.status())) << row.name;
     EXPECT_THAT(std::string(got.status().message()), HasSubstr(row.want_error)) << row.name;
   }
+}
+
+}  // namespace
+}  // namespace danegate::tlsa
+
+namespace danegate::tlsa {
+namespace {
+
+// Any caller can put certificates into the parsed-certificate cache (every
+// VerifyPeer chain); its estimated memory never passes the bound, and what
+// it keeps is still served.
+TEST(ParsedCertificateCacheTest, StaysWithinItsByteBound) {
+  constexpr size_t kBound = 256 * 1024;
+  SetParsedCertificateCacheBytes(kBound);
+  std::vector<testing::TestCert> certs;
+  for (int i = 0; i < 100; ++i) {
+    // About 3 KiB of DER each: 100 of them cost ~1.3 MiB by the estimate.
+    std::vector<std::string> names;
+    for (int n = 0; n < 40; ++n) names.push_back(absl::StrCat("h", i, "-", n, ".example.org"));
+    certs.push_back(testing::Issue({absl::StrCat("c", i), names}));
+    ASSERT_NE(ParseDerCertificate(certs.back().der()), nullptr);
+    const ParsedCertificateCacheStats stats = GetParsedCertificateCacheStats();
+    EXPECT_LE(stats.bytes, kBound) << i;
+  }
+  const ParsedCertificateCacheStats full = GetParsedCertificateCacheStats();
+  EXPECT_GT(full.entries, 0u);
+  EXPECT_LT(full.entries, 100u) << "the oldest were evicted";
+  EXPECT_NE(ParseDerCertificate(certs.front().der()), nullptr) << "evicted ones parse again";
+  SetParsedCertificateCacheBytes(0);  // nothing fits: everything is evicted
+  EXPECT_EQ(GetParsedCertificateCacheStats().entries, 0u);
+  EXPECT_EQ(GetParsedCertificateCacheStats().bytes, 0u);
+  SetParsedCertificateCacheBytes(kDefaultParsedCertificateCacheBytes);
 }
 
 }  // namespace
