@@ -4,6 +4,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "grpcpp/impl/codegen/proto_utils.h"
+#include "grpcpp/support/proto_buffer_reader.h"
+#include "grpcpp/support/proto_buffer_writer.h"
 #include "service/api/convert.h"
 
 namespace danegate::server {
@@ -73,10 +76,27 @@ class Call {
   AuditRecord record_;
 };
 
-absl::Status CheckSize(size_t size, size_t limit) {
-  if (size <= limit) return absl::OkStatus();
-  return absl::InvalidArgumentError(
-      absl::StrCat("request: ", size, " bytes; the limit is ", limit));
+// Parses `bytes` into `message`: InvalidArgument for more than `limit`
+// bytes or bytes that are not one such message.
+template <typename Message>
+absl::Status ParseRequest(const grpc::ByteBuffer* bytes, size_t limit, Message& message) {
+  if (bytes->Length() > limit) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("request: ", bytes->Length(), " bytes; the limit is ", limit));
+  }
+  grpc::ByteBuffer copy(*bytes);  // shares the slices; the reader needs a mutable one
+  grpc::ProtoBufferReader reader(&copy);
+  if (!message.ParseFromZeroCopyStream(&reader)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "request: not a valid ", message.GetDescriptor()->full_name(), " message"));
+  }
+  return absl::OkStatus();
+}
+
+template <typename Message>
+void WriteResponse(const Message& message, grpc::ByteBuffer* out) {
+  bool own_buffer = false;
+  grpc::GenericSerialize<grpc::ProtoBufferWriter, Message>(message, out, &own_buffer);
 }
 
 }  // namespace
@@ -86,21 +106,22 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
                       std::string(status.message()));
 }
 
-grpc::ServerUnaryReactor* ValidatorService::ResolvePolicy(
-    grpc::CallbackServerContext* context, const v1::ResolvePolicyRequest* request,
-    v1::ResolvePolicyResponse* response) {
+grpc::ServerUnaryReactor* ValidatorService::ResolvePolicy(grpc::CallbackServerContext* context,
+                                                          const grpc::ByteBuffer* bytes,
+                                                          grpc::ByteBuffer* response) {
   auto call = std::make_shared<Call>(Rpc::kResolvePolicy, context, metrics_, audit_);
-  call->record().domain = request->domain().substr(0, 300);
-  absl::Status size = CheckSize(request->ByteSizeLong(), max_request_bytes_);
-  if (!size.ok()) return call->Refuse(size);
-  absl::StatusOr<api::PolicyQuery> query = api::ValidateRequest(*request);
+  v1::ResolvePolicyRequest request;
+  absl::Status parsed = ParseRequest(bytes, max_request_bytes_, request);
+  if (!parsed.ok()) return call->Refuse(parsed);
+  call->record().domain = request.domain().substr(0, 300);
+  absl::StatusOr<api::PolicyQuery> query = api::ValidateRequest(request);
   if (!query.ok()) return call->Refuse(query.status());
   call->record().domain = query->domain;
   call->record().port = query->port;
   grpc::ServerUnaryReactor* reactor = call->reactor();
   engine_.ResolvePolicy(query->domain, query->port,
                         [call, response](policy::DomainPolicy policy) {
-                          *response = api::ToProto(policy);
+                          WriteResponse(api::ToProto(policy), response);
                           call->record().detail = policy.detail;
                           call->Decided(policy.action, policy.reason);
                         });
@@ -108,14 +129,15 @@ grpc::ServerUnaryReactor* ValidatorService::ResolvePolicy(
 }
 
 grpc::ServerUnaryReactor* ValidatorService::VerifyPeer(grpc::CallbackServerContext* context,
-                                                       const v1::VerifyPeerRequest* request,
-                                                       v1::VerifyPeerResponse* response) {
+                                                       const grpc::ByteBuffer* bytes,
+                                                       grpc::ByteBuffer* response) {
   auto call = std::make_shared<Call>(Rpc::kVerifyPeer, context, metrics_, audit_);
-  call->record().domain = request->domain().substr(0, 300);
-  call->record().mx_host = request->mx_host().substr(0, 300);
-  absl::Status size = CheckSize(request->ByteSizeLong(), max_request_bytes_);
-  if (!size.ok()) return call->Refuse(size);
-  absl::StatusOr<api::PeerQuery> query = api::ValidateRequest(*request);
+  v1::VerifyPeerRequest request;
+  absl::Status parsed = ParseRequest(bytes, max_request_bytes_, request);
+  if (!parsed.ok()) return call->Refuse(parsed);
+  call->record().domain = request.domain().substr(0, 300);
+  call->record().mx_host = request.mx_host().substr(0, 300);
+  absl::StatusOr<api::PeerQuery> query = api::ValidateRequest(request);
   if (!query.ok()) return call->Refuse(query.status());
   call->record().domain = query->domain;
   call->record().mx_host = query->mx_host;
@@ -123,7 +145,7 @@ grpc::ServerUnaryReactor* ValidatorService::VerifyPeer(grpc::CallbackServerConte
   grpc::ServerUnaryReactor* reactor = call->reactor();
   engine_.VerifyPeer(query->domain, query->mx_host, query->port, std::move(query->chain),
                      [call, response](policy::PeerVerdict verdict) {
-                       *response = api::ToProto(verdict);
+                       WriteResponse(api::ToProto(verdict), response);
                        call->record().authenticated = verdict.authenticated;
                        call->record().matched = verdict.matched;
                        call->record().detail = verdict.detail;

@@ -1,5 +1,7 @@
-// danegate.v1.Validator on the gRPC callback API. Each RPC validates its
-// request at the edge (api::ValidateRequest), starts the engine and returns;
+// danegate.v1.Validator on the gRPC callback API. Each RPC parses its request
+// bytes itself (a malformed message is INVALID_ARGUMENT, counted and
+// audited like any other bad request, not gRPC's bare UNIMPLEMENTED),
+// validates it at the edge (api::ValidateRequest), starts the engine and returns;
 // the reactor is finished from the engine's callback, so no thread waits on
 // DNS. Every decision is counted in Metrics and written to the AuditLog.
 #ifndef DANEGATE_SERVICE_SERVER_VALIDATOR_SERVICE_H_
@@ -19,7 +21,11 @@ namespace danegate::server {
 // Converts an absl::Status into a grpc::Status (the one place this happens).
 grpc::Status ToGrpcStatus(const absl::Status& status);
 
-class ValidatorService final : public v1::Validator::CallbackService {
+// The raw (bytes in, bytes out) form of both methods.
+using RawValidatorService = v1::Validator::WithRawCallbackMethod_ResolvePolicy<
+    v1::Validator::WithRawCallbackMethod_VerifyPeer<v1::Validator::CallbackService>>;
+
+class ValidatorService final : public RawValidatorService {
  public:
   // All references must outlive the service.
   ValidatorService(engine::DaneEngine& engine, Metrics& metrics, AuditLog& audit,
@@ -27,11 +33,11 @@ class ValidatorService final : public v1::Validator::CallbackService {
       : engine_(engine), metrics_(metrics), audit_(audit), max_request_bytes_(max_request_bytes) {}
 
   grpc::ServerUnaryReactor* ResolvePolicy(grpc::CallbackServerContext* context,
-                                          const v1::ResolvePolicyRequest* request,
-                                          v1::ResolvePolicyResponse* response) override;
+                                          const grpc::ByteBuffer* request,
+                                          grpc::ByteBuffer* response) override;
   grpc::ServerUnaryReactor* VerifyPeer(grpc::CallbackServerContext* context,
-                                       const v1::VerifyPeerRequest* request,
-                                       v1::VerifyPeerResponse* response) override;
+                                       const grpc::ByteBuffer* request,
+                                       grpc::ByteBuffer* response) override;
 
  private:
   engine::DaneEngine& engine_;

@@ -160,3 +160,19 @@ def test_metrics_count_decisions_and_cache(cli, service):
     assert 'danegate_dns_query_duration_seconds_count{type="MX",outcome="ok"}' in text
     assert 'danegate_dnssec_answers_total{status="secure"}' in text
     assert "danegate_rpcs_in_flight 0" in text
+
+
+@pytest.mark.parametrize("method", ["ResolvePolicy", "VerifyPeer"])
+def test_malformed_protobuf_is_invalid_argument_counted_and_audited(service, method):
+    # Bytes that are no protobuf message (a truncated length-delimited field).
+    with grpc.insecure_channel(service.address) as channel:
+        call = channel.unary_unary(f"/danegate.v1.Validator/{method}",
+                                   request_serializer=None, response_deserializer=None)
+        before = service.metric(f'danegate_invalid_requests_total{{rpc="{method}"}}') or 0
+        with pytest.raises(grpc.RpcError) as err:
+            call(b"\x0a\xff\xff\xff\x0f", timeout=10)
+    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert f"not a valid danegate.v1.{method}Request message" in err.value.details()
+    assert service.metric(f'danegate_invalid_requests_total{{rpc="{method}"}}') == before + 1
+    assert any(r["rpc"] == method and r["reason"] == "invalid_argument"
+               and "not a valid" in r["detail"] for r in service.audit())
