@@ -125,3 +125,34 @@ def test_fault_keeps_the_invariant_and_the_process(stubs, lab, danegated_bin, tm
         if d is not None:
             d.stop()
         proxy.stop()
+
+
+def test_burst_of_new_names_through_a_lossy_network_has_no_false_defers(stubs, lab,
+                                                                        danegated_bin, tmp_path):
+    # 1000 names never seen (in the unsigned zone: each needs its own
+    # upstream queries), 10% of the queries lost at random: the resolver
+    # paces its queries and retries the lost ones within the deadline, so
+    # every name gets its real answer (it does not exist), none a defer.
+    proxy = Daemon("dns-proxy", [sys.executable, os.path.join(HERE, "lab", "dns_proxy.py"),
+                                 "--listen=127.0.0.1", "--port=0",
+                                 f"--upstream={lab.resolver}", "--fault=*:lose=0.1"],
+                   str(tmp_path / "proxy.log"))
+    d = None
+    try:
+        proxy.wait_for([r"^listening \d+"])
+        port = int(proxy.search(r"^listening (\d+)").group(1))
+        d = Danegated(danegated_bin, str(tmp_path / "d"),
+                      lab.resolver_args(f"127.0.0.1:{port}"), wait_serving=False)
+        pb = stubs.pb
+        with grpc.insecure_channel(d.address) as channel:
+            validator = stubs.rpc.ValidatorStub(channel)
+            futures = [validator.ResolvePolicy.future(
+                pb.ResolvePolicyRequest(domain=f"burst{i}.insec.dane.test"), timeout=30)
+                for i in range(1000)]
+            reasons = [pb.Reason.Name(f.result().reason) for f in futures]
+        wrong = [r for r in reasons if r != "REASON_DOMAIN_NOT_FOUND"]
+        assert not wrong, f"{len(wrong)} of 1000: {sorted(set(wrong))}"
+    finally:
+        if d is not None:
+            d.stop()
+        proxy.stop()

@@ -5,7 +5,8 @@ and TCP) to an upstream resolver, except where a rule says otherwise:
       between two lookups of one process (an MTA's routing and transport);
   --fault TYPE:ACTION  for every query of TYPE ("*": all), for the first
       --fault-seconds after start (default: for ever): drop (no answer),
-      delay=SECONDS, servfail, refused, nxdomain (a forged denial), tamper
+      delay=SECONDS, lose=FRACTION (drops that share of queries at random,
+      as a lossy network does), servfail, refused, nxdomain (a forged denial), tamper
       (the real answer with its last byte changed: a broken signature or
       record), strip (the real answer without its RRSIG records).
 
@@ -14,6 +15,7 @@ Run as a program (e.g. inside a test's network namespace):
 It prints "listening PORT" once bound and one line per query:
   "query NAME TYPE answered|failed|ACTION"."""
 import argparse
+import random
 import socket
 import struct
 import threading
@@ -140,6 +142,8 @@ class DnsProxy:
         if fail:
             return failure(query, RCODES[rule[1]], end)
         if fault == "drop":
+            return None
+        if fault and fault.startswith("lose=") and random.random() < float(fault.split("=", 1)[1]):
             return None
         if fault in ("servfail", "refused", "nxdomain"):
             return failure(query, {"servfail": 2, "refused": 5, "nxdomain": 3}[fault], end)
