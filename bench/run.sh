@@ -17,3 +17,6 @@ echo "== Exim plugin overhead (bench/exim_plugin.py)"
 echo
 echo "== Lookup latency through danegate-agent, Postfix and Exim tables (bench/agent_lookup.py)"
 /usr/bin/python3 bench/agent_lookup.py
+echo
+echo "== Memory under sustained load (bench/soak.py)"
+/usr/bin/python3 bench/soak.py
