@@ -18,6 +18,11 @@ bool Untrustworthy(const DnsAnswer& answer) {
   return answer.dnssec == DnssecState::kBogus || answer.dnssec == DnssecState::kIndeterminate;
 }
 
+// True if `answer` has addresses (records) that validated.
+bool Usable(const DnsAnswer& answer) {
+  return answer.status == LookupStatus::kOk && !Untrustworthy(answer);
+}
+
 std::string Describe(const DnsAnswer& answer) {
   std::string text = absl::StrCat(answer.qname, " ", dns::LookupStatusName(answer.status), " (",
                                   dns::DnssecStateName(answer.dnssec), ")");
@@ -140,28 +145,28 @@ HostPolicy HostBehindInsecureMx(const MxCandidate& c) {
 
 std::optional<HostPolicy> DecideFromAddresses(const MxCandidate& c, const DnsAnswer& a,
                                               const DnsAnswer& aaaa) {
-  // Bogus data for either family makes the host unreachable.
-  for (const DnsAnswer* answer : {&a, &aaaa}) {
-    if (answer->status != LookupStatus::kFailure && Untrustworthy(*answer)) {
-      return UnreachableIfUntrusted(c, *answer);
-    }
-  }
-  const bool a_failed = a.status == LookupStatus::kFailure;
-  const bool aaaa_failed = aaaa.status == LookupStatus::kFailure;
-  const bool a_has = a.status == LookupStatus::kOk;
-  const bool aaaa_has = aaaa.status == LookupStatus::kOk;
-  // A failed family is tolerated only when the other one has addresses: the
-  // MTA connects to those, and TLSA (if any) still binds it.
-  if (a_failed && !aaaa_has) return UnreachableIfUntrusted(c, a);
-  if (aaaa_failed && !a_has) return UnreachableIfUntrusted(c, aaaa);
+  // An address family is usable when it has addresses that validated (not
+  // bogus or indeterminate). A family that failed or is bogus is dropped
+  // when the other is usable, as Postfix does: the MTA connects to the
+  // usable addresses, and TLSA (if any) still binds the host wherever it
+  // connects.
+  const bool a_has = Usable(a);
+  const bool aaaa_has = Usable(aaaa);
   if (!a_has && !aaaa_has) {
+    // Nothing to connect to: say why, failures and bogus data first.
+    for (const DnsAnswer* answer : {&a, &aaaa}) {
+      if (std::optional<HostPolicy> unreachable = UnreachableIfUntrusted(c, *answer)) {
+        return unreachable;
+      }
+    }
     return MakeHost(c, a.dnssec, TlsMode::kUnreachable, Reason::kNoAddress,
                     absl::StrCat(c.host, " has no A or AAAA records"));
   }
   // RFC 7672 §2.2.2: TLSA records are looked up only for hosts whose
   // address records are secure.
   for (const DnsAnswer* answer : {&a, &aaaa}) {
-    if (answer->status != LookupStatus::kFailure && answer->dnssec == DnssecState::kInsecure) {
+    if (answer->status != LookupStatus::kFailure && !Untrustworthy(*answer) &&
+        answer->dnssec == DnssecState::kInsecure) {
       return MakeHost(c, DnssecState::kInsecure, TlsMode::kOpportunistic,
                       Reason::kInsecureNoDane,
                       absl::StrCat("address records of ", c.host,
@@ -173,7 +178,7 @@ std::optional<HostPolicy> DecideFromAddresses(const MxCandidate& c, const DnsAns
 
 std::vector<std::string> TlsaBaseDomains(const MxCandidate& c, const DnsAnswer& a,
                                          const DnsAnswer& aaaa) {
-  const DnsAnswer& answered = a.status == LookupStatus::kOk ? a : aaaa;
+  const DnsAnswer& answered = Usable(a) ? a : aaaa;
   std::vector<std::string> bases;
   absl::StatusOr<std::string> expanded =
       dns::CanonicalMailName(answered.canonical_name, "canonical name");
