@@ -227,14 +227,25 @@ DnsAnswer AnswerFromReply(const std::string& qname, RrType type, DnssecState dns
     }
   }
   constexpr int kMaxCnameChain = 16;
-  for (int hop = 0; hop < kMaxCnameChain; ++hop) {
-    const auto cname = std::find_if(rrs.begin(), rrs.end(), [&](const Rr& rr) {
-      return rr.type == GETDNS_RRTYPE_CNAME && rr.owner == answer.canonical_name;
+  const auto cname_at = [&](const std::string& owner) {
+    return std::find_if(rrs.begin(), rrs.end(), [&](const Rr& rr) {
+      return rr.type == GETDNS_RRTYPE_CNAME && rr.owner == owner;
     });
+  };
+  for (int hop = 0; hop < kMaxCnameChain; ++hop) {
+    const auto cname = cname_at(answer.canonical_name);
     if (cname == rrs.end()) break;
     getdns_bindata* target = nullptr;
     if (getdns_dict_get_bindata(cname->dict, "/rdata/cname", &target) != GETDNS_RETURN_GOOD) break;
     answer.canonical_name = NameFromWire(target);
+  }
+  // A chain that goes on past the limit (or loops) proves nothing: it is a
+  // failed lookup, never "no record".
+  if (cname_at(answer.canonical_name) != rrs.end()) {
+    answer.status = LookupStatus::kFailure;
+    answer.dnssec = DnssecState::kIndeterminate;
+    answer.error = absl::StrCat("CNAME chain longer than ", kMaxCnameChain, " or looping");
+    return answer;
   }
   uint32_t min_ttl = std::numeric_limits<uint32_t>::max();
   for (const Rr& rr : rrs) {
@@ -256,16 +267,46 @@ DnsAnswer AnswerFromReply(const std::string& qname, RrType type, DnssecState dns
 
 DnsAnswer AnswerFromWire(const std::string& qname, RrType type, DnssecState dnssec,
                          const unsigned char* wire, size_t size) {
+  DnsAnswer malformed;
+  malformed.qname = qname;
+  malformed.canonical_name = qname;
+  malformed.error = "malformed DNS message";
+  constexpr size_t kHeaderSize = 12;
   getdns_dict* raw = nullptr;
-  if (wire == nullptr || size == 0 ||
+  if (wire == nullptr || size < kHeaderSize ||
       getdns_wire2msg_dict(wire, size, &raw) != GETDNS_RETURN_GOOD || raw == nullptr) {
-    DnsAnswer answer;
-    answer.qname = qname;
-    answer.canonical_name = qname;
-    answer.error = "malformed DNS message";
-    return answer;
+    return malformed;
   }
   DictPtr reply(raw);
+  // getdns reads a truncated message leniently (fewer records than the
+  // header counts, or none): that must not read as "no record". A response
+  // with one question and every counted record present, or nothing.
+  uint32_t qr = 0, qdcount = 0;
+  if (getdns_dict_get_int(reply.get(), "/header/qr", &qr) != GETDNS_RETURN_GOOD || qr != 1 ||
+      getdns_dict_get_int(reply.get(), "/header/qdcount", &qdcount) != GETDNS_RETURN_GOOD ||
+      qdcount != 1) {
+    return malformed;
+  }
+  getdns_bindata* question = nullptr;
+  uint32_t qtype = 0;
+  if (getdns_dict_get_bindata(reply.get(), "/question/qname", &question) != GETDNS_RETURN_GOOD ||
+      getdns_dict_get_int(reply.get(), "/question/qtype", &qtype) != GETDNS_RETURN_GOOD ||
+      qtype != static_cast<uint32_t>(type)) {
+    return malformed;
+  }
+  for (const auto& [section, count_name] :
+       {std::pair{"answer", "/header/ancount"}, std::pair{"authority", "/header/nscount"}}) {
+    uint32_t counted = 0;
+    size_t present = 0;
+    getdns_list* list = nullptr;
+    if (getdns_dict_get_int(reply.get(), count_name, &counted) != GETDNS_RETURN_GOOD) {
+      return malformed;
+    }
+    if (getdns_dict_get_list(reply.get(), section, &list) == GETDNS_RETURN_GOOD) {
+      getdns_list_get_length(list, &present);
+    }
+    if (present != counted) return malformed;
+  }
   return AnswerFromReply(qname, type, dnssec, reply.get());
 }
 
