@@ -30,7 +30,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import certs as certs_mod  # noqa: E402
 import scenarios  # noqa: E402
 
-SIGNED = ["dane.test", "nsec3.dane.test", "expired.dane.test", "badds.dane.test"]
+SIGNED = ["dane.test", "nsec3.dane.test", "expired.dane.test", "badds.dane.test",
+          "unsuppds.dane.test", "unsuppalg.dane.test"]
 START_TIMEOUT = 20.0
 
 
@@ -248,15 +249,24 @@ class DnsLab:
         bad = ds["badds.dane.test"].split()
         bad[-1] = ("0" if bad[-1][0] != "0" else "1") + bad[-1][1:]
         ds["badds.dane.test"] = " ".join(bad)
+        # A DS whose digest type no validator knows (200, unassigned): the
+        # delegation is insecure (RFC 4035 §5.2, RFC 6840 §5.2), not bogus.
+        unsupported = ds["unsuppds.dane.test"].split()
+        unsupported[-2] = "200"
+        ds["unsuppds.dane.test"] = " ".join(unsupported)
+        # The same with an algorithm no validator knows (253, private use).
+        unsupported = ds["unsuppalg.dane.test"].split()
+        unsupported[-3] = "253"
+        ds["unsuppalg.dane.test"] = " ".join(unsupported)
 
-        children = ["nsec3", "expired", "badds", "insec", "servfail"]
+        children = ["nsec3", "expired", "badds", "insec", "servfail", "unsuppds", "unsuppalg"]
         parent = scenarios.dane_test_records(self.certs)
         for child in children:
             parent.append(f"{child} NS ns.dane.test.")
             zone = f"{child}.dane.test"
             if zone in ds:
                 parent.append(ds[zone].replace(zone + ".", child, 1))
-        for child in ["nsec3", "expired", "badds", "insec"]:
+        for child in ["nsec3", "expired", "badds", "insec", "unsuppds", "unsuppalg"]:
             zone = f"{child}.dane.test"
             path = self._write_zone(zone, scenarios.child_records(child))
             if zone in keys:
@@ -273,7 +283,8 @@ class DnsLab:
     # --- running --------------------------------------------------------
     def _knot_conf(self):
         zones = ["test", "dane.test", "nsec3.dane.test", "expired.dane.test",
-                 "badds.dane.test", "insec.dane.test", "servfail.dane.test"]
+                 "badds.dane.test", "insec.dane.test", "servfail.dane.test",
+                 "unsuppds.dane.test", "unsuppalg.dane.test"]
         zdir = os.path.join(self.dir, "zones")
         kdir = os.path.join(self.dir, "knot")
         conf = f"""server:
