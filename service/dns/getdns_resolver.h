@@ -1,6 +1,9 @@
-// dns::Resolver on getdns: the only code in danegate that talks to getdns.
-// getdns validates every answer itself (it asks for the DNSKEY/DS chain and
-// never trusts an upstream's AD bit); stub or recursive resolution.
+// dns::Resolver on getdns (--resolver=getdns; libunbound is the default):
+// with getdns_message.{h,cc}, the only code in danegate that talks to
+// getdns. getdns validates every answer itself (it asks for the DNSKEY/DS
+// chain and never trusts an upstream's AD bit); stub or recursive
+// resolution. getdns 1.6 aborts when DNSKEY or DS answers are lost or late
+// (README, tests/integration/test_faults.py).
 #ifndef DANEGATE_SERVICE_DNS_GETDNS_RESOLVER_H_
 #define DANEGATE_SERVICE_DNS_GETDNS_RESOLVER_H_
 

@@ -1,5 +1,6 @@
 // The seam between the DANE engine and DNS: an asynchronous resolver that
-// reports each answer with its DNSSEC state. GetdnsResolver is the real one;
+// reports each answer with its DNSSEC state. UnboundResolver and
+// GetdnsResolver are the real ones (validating_resolver.h picks one);
 // unit tests use a fake.
 #ifndef DANEGATE_SERVICE_DNS_RESOLVER_H_
 #define DANEGATE_SERVICE_DNS_RESOLVER_H_
