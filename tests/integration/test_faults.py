@@ -32,6 +32,21 @@ DOMAINS = ["d-311.dane.test", "d-301.dane.test", "d-ta.dane.test", "d-mismatch.d
 DANE_HOSTS = {s.domain: {h for h, mode in s.hosts if mode == "dane"} for s in SCENARIOS}
 
 
+def start_proxy(lab, tmp_path, *rules):
+    """Starts lab/dns_proxy.py in front of the lab's resolver with `rules`;
+    returns it (a Daemon) and the port it listens on."""
+    proxy = Daemon("dns-proxy", [sys.executable, os.path.join(HERE, "lab", "dns_proxy.py"),
+                                 "--listen=127.0.0.1", "--port=0",
+                                 f"--upstream={lab.resolver}", *rules],
+                   str(tmp_path / "proxy.log"))
+    try:
+        proxy.wait_for([r"^listening \d+"])
+    except BaseException:
+        proxy.stop()
+        raise
+    return proxy, int(proxy.search(r"^listening (\d+)").group(1))
+
+
 def check_policy(answer, pb):
     """Returns why `answer` (a ResolvePolicyResponse) breaks the invariant,
     or None."""
@@ -58,15 +73,10 @@ def check_verify(answer, should_match, pb):
 
 @pytest.mark.parametrize("fault", FAULTS)
 def test_fault_keeps_the_invariant_and_the_process(stubs, lab, danegated_bin, tmp_path, fault):
-    proxy = Daemon("dns-proxy", [sys.executable, os.path.join(HERE, "lab", "dns_proxy.py"),
-                                 "--listen=127.0.0.1", "--port=0",
-                                 f"--upstream={lab.resolver}", f"--fault={fault}",
-                                 f"--fault-seconds={FAULT_SECONDS}"],
-                   str(tmp_path / "proxy.log"))
+    proxy, port = start_proxy(lab, tmp_path, f"--fault={fault}",
+                              f"--fault-seconds={FAULT_SECONDS}")
     d = None
     try:
-        proxy.wait_for([r"^listening \d+"])
-        port = int(proxy.search(r"^listening (\d+)").group(1))
         d = Danegated(danegated_bin, str(tmp_path / "d"),
                       [*lab.resolver_args(f"127.0.0.1:{port}"), "--dns-timeout=1s",
                        "--cache-failure-ttl=0s", "--health-interval=200ms"],
@@ -133,14 +143,9 @@ def test_burst_of_new_names_through_a_lossy_network_has_no_false_defers(stubs, l
     # upstream queries), 10% of the queries lost at random: the resolver
     # paces its queries and retries the lost ones within the deadline, so
     # every name gets its real answer (it does not exist), none a defer.
-    proxy = Daemon("dns-proxy", [sys.executable, os.path.join(HERE, "lab", "dns_proxy.py"),
-                                 "--listen=127.0.0.1", "--port=0",
-                                 f"--upstream={lab.resolver}", "--fault=*:lose=0.1"],
-                   str(tmp_path / "proxy.log"))
+    proxy, port = start_proxy(lab, tmp_path, "--fault=*:lose=0.1")
     d = None
     try:
-        proxy.wait_for([r"^listening \d+"])
-        port = int(proxy.search(r"^listening (\d+)").group(1))
         d = Danegated(danegated_bin, str(tmp_path / "d"),
                       lab.resolver_args(f"127.0.0.1:{port}"), wait_serving=False)
         pb = stubs.pb
