@@ -6,19 +6,14 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cerrno>
-#include <cstdio>
-#include <cstdlib>
 #include <deque>
 #include <limits>
 #include <thread>
 #include <vector>
 
 #include "absl/status/status.h"
-#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/strip.h"
 #include "absl/synchronization/mutex.h"
 #include "service/dns/getdns_message.h"
 
@@ -31,12 +26,9 @@ struct ContextDeleter {
 struct DictDeleter {
   void operator()(getdns_dict* d) const { getdns_dict_destroy(d); }
 };
-struct ListDeleter {
-  void operator()(getdns_list* l) const { getdns_list_destroy(l); }
-};
 using ContextPtr = std::unique_ptr<getdns_context, ContextDeleter>;
 using DictPtr = std::unique_ptr<getdns_dict, DictDeleter>;
-using ListPtr = std::unique_ptr<getdns_list, ListDeleter>;
+using ListPtr = GetdnsListPtr;  // getdns_message.h
 
 absl::Status GetdnsError(absl::string_view what, getdns_return_t rc) {
   return absl::InternalError(absl::StrCat(what, ": ", getdns_get_errorstr_by_id(rc)));

@@ -42,17 +42,18 @@ def test_matching_tlsa_is_received_authenticated(env):
 
 def assert_stays_queued(env, domain, why):
     """Submits to user@`domain`, runs a delivery and asserts that nothing
-    was received, the message is still queued and `why` is in its log."""
+    was received, the message is still queued and `why` is in its log;
+    returns (message id, marker)."""
     mid, marker = env.submit(f"user@{domain}")
     env.deliver(mid)
     assert not env.received(domain, marker), env.log_for(mid)
     assert env.queued(mid)
     assert why in env.log_for(mid), env.log_for(mid)
-    return mid
+    return mid, marker
 
 
 def test_mismatching_tlsa_stays_queued_with_the_reason_logged(env):
-    mid = assert_stays_queued(env, "d-mismatch.dane.test", "danegate defer (dane_mismatch)")
+    mid, _ = assert_stays_queued(env, "d-mismatch.dane.test", "danegate defer (dane_mismatch)")
     assert "==" in env.log_for(mid)  # a deferral, not a bounce
 
 
@@ -120,11 +121,7 @@ def test_validator_down_then_back_nothing_lost(env):
     ready = env.agent.ready_count()
     env.stop_danegated()
     try:
-        mid, marker = env.submit("user@d-301.dane.test")
-        env.deliver(mid)
-        assert env.queued(mid)
-        assert not env.received("d-301.dane.test", marker)
-        assert "validator_unavailable" in env.log_for(mid)
+        mid, marker = assert_stays_queued(env, "d-301.dane.test", "validator_unavailable")
     finally:
         env.start_danegated()
     env.agent.wait_validator_ready(ready)
@@ -137,11 +134,8 @@ def test_agent_down_then_back_nothing_lost(env):
     env.agent.stop()
     env.daemons.remove(env.agent)
     try:
-        mid, marker = env.submit("user@d-311.dane.test")
-        env.deliver(mid)
-        assert env.queued(mid)
-        assert not env.received("d-311.dane.test", marker)
-        assert "danegate defer (agent_unavailable)" in env.log_for(mid)
+        mid, marker = assert_stays_queued(env, "d-311.dane.test",
+                                          "danegate defer (agent_unavailable)")
     finally:
         env.agent = env.start_agent("agent", "127.0.0.1:50051")
     env.agent.wait_validator_ready(0)
