@@ -4,7 +4,6 @@
 
 #include <cstring>
 
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "service/common/socket_address.h"
 
@@ -42,11 +41,7 @@ MHD_Result Handle(void* cls, MHD_Connection* connection, const char* url, const 
 
 absl::StatusOr<std::unique_ptr<MetricsHttpServer>> MetricsHttpServer::Start(
     const std::string& listen, Render render) {
-  // "localhost" is the one name taken, as 127.0.0.1.
-  const std::string numeric = absl::StartsWith(listen, "localhost:")
-                                  ? absl::StrCat("127.0.0.1", listen.substr(strlen("localhost")))
-                                  : listen;
-  absl::StatusOr<SocketAddress> address = ParseSocketAddress("--metrics-listen", numeric);
+  absl::StatusOr<SocketAddress> address = ParseListenAddress("--metrics-listen", listen);
   if (!address.ok()) return address.status();
   const uint16_t port = address->port();
   unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;

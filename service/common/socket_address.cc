@@ -54,4 +54,14 @@ absl::StatusOr<SocketAddress> ParseSocketAddress(absl::string_view flag, absl::s
   return address;
 }
 
+absl::StatusOr<SocketAddress> ParseListenAddress(absl::string_view flag, absl::string_view text) {
+  absl::string_view rest = text;
+  if (absl::ConsumePrefix(&rest, "localhost:")) {
+    absl::StatusOr<SocketAddress> address =
+        ParseSocketAddress(flag, absl::StrCat("127.0.0.1:", rest));
+    if (address.ok()) return address;
+  }
+  return ParseSocketAddress(flag, text);
+}
+
 }  // namespace danegate::common

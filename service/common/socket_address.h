@@ -27,6 +27,10 @@ struct SocketAddress {
 // with "FLAG 'TEXT':" otherwise.
 absl::StatusOr<SocketAddress> ParseSocketAddress(absl::string_view flag, absl::string_view text);
 
+// A listening address given in a flag: what ParseSocketAddress takes, or
+// "localhost:PORT" (the one name taken, as 127.0.0.1).
+absl::StatusOr<SocketAddress> ParseListenAddress(absl::string_view flag, absl::string_view text);
+
 }  // namespace danegate::common
 
 #endif  // DANEGATE_SERVICE_COMMON_SOCKET_ADDRESS_H_

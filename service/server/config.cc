@@ -2,7 +2,6 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/strip.h"
 #include "service/common/file.h"
 #include "service/common/flags.h"
 #include "service/common/socket_address.h"
@@ -20,32 +19,6 @@ constexpr char kUsage[] =
     "finishes the RPCs in flight within --grace-period, and exits 0.\n"
     "\n"
     "options:\n";
-
-struct HostPort {
-  std::string host;
-  std::string port;
-};
-
-absl::StatusOr<HostPort> SplitHostPort(const std::string& flag, const std::string& text) {
-  HostPort hp;
-  if (!text.empty() && text.front() == '[') {
-    const size_t close = text.find("]:");
-    if (close == std::string::npos) {
-      return absl::InvalidArgumentError(absl::StrCat(flag, " '", text, "': want [ADDR]:PORT"));
-    }
-    hp.host = text.substr(1, close - 1);
-    hp.port = text.substr(close + 2);
-  } else {
-    const size_t colon = text.rfind(':');
-    if (colon == std::string::npos || text.find(':') != colon) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(flag, " '", text, "': want HOST:PORT (IPv6 as [ADDR]:PORT)"));
-    }
-    hp.host = text.substr(0, colon);
-    hp.port = text.substr(colon + 1);
-  }
-  return hp;
-}
 
 absl::StatusOr<std::string> ReadPemFile(const std::string& flag, const std::string& path) {
   absl::StatusOr<std::string> content = common::ReadFileBounded(path, 1 << 20);
@@ -71,23 +44,11 @@ absl::Status ParseDurationFlag(const std::string& flag, const std::string& text,
 }  // namespace
 
 absl::Status CheckListenAddress(const std::string& flag, const std::string& listen) {
-  absl::StatusOr<HostPort> hp = SplitHostPort(flag, listen);
-  if (!hp.ok()) return hp.status();
-  uint32_t port = 0;
-  if (!absl::SimpleAtoi(hp->port, &port) || port > 65535) {
-    return absl::InvalidArgumentError(absl::StrCat(flag, " '", listen, "': port must be 0..65535"));
-  }
-  if (hp->host.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(flag, " '", listen, "': empty host"));
-  }
-  return absl::OkStatus();
+  return common::ParseListenAddress(flag, listen).status();
 }
 
 bool IsLoopbackListen(const std::string& listen) {
-  absl::StatusOr<HostPort> hp = SplitHostPort("", listen);
-  if (!hp.ok()) return false;
-  if (hp->host == "localhost") return true;
-  absl::StatusOr<common::SocketAddress> address = common::ParseSocketAddress("", listen);
+  absl::StatusOr<common::SocketAddress> address = common::ParseListenAddress("", listen);
   return address.ok() && address->loopback();
 }
 
@@ -137,6 +98,11 @@ absl::StatusOr<ParsedFlags> ParseServerFlags(const std::vector<std::string>& arg
   std::string cert_cache = "67108864";
   flags.String("cert-cache-bytes", &cert_cache, "N",
                "memory for parsed peer certificates, estimated (default 67108864, 64 MiB)");
+  std::string max_connections = "4096";
+  flags.String("max-connections", &max_connections, "N",
+               "client connections open at once; more are closed as they arrive, and "
+               "readiness is off while that happens (default 4096; lowered to what the "
+               "descriptor limit allows)");
   std::string max_streams = "100", memory_quota = "67108864", handshake = "5s",
               max_idle = "5m", max_age = "30m";
   flags.String("max-concurrent-streams", &max_streams, "N",
@@ -217,6 +183,10 @@ absl::StatusOr<ParsedFlags> ParseServerFlags(const std::vector<std::string>& arg
   }
   if (!absl::SimpleAtoi(cert_cache, &c.cert_cache_bytes)) {
     return absl::InvalidArgumentError("--cert-cache-bytes: want a number of bytes");
+  }
+  if (!absl::SimpleAtoi(max_connections, &c.max_connections) || c.max_connections < 1 ||
+      c.max_connections > 1'000'000) {
+    return absl::InvalidArgumentError("--max-connections: want 1..1000000");
   }
   if (!absl::SimpleAtoi(max_streams, &c.max_concurrent_streams) ||
       c.max_concurrent_streams < 1 || c.max_concurrent_streams > 10000) {

@@ -37,6 +37,7 @@ struct ServerConfig {
   // connection, memory for all of gRPC's buffers, the TLS/HTTP/2
   // handshake, idle and total connection lifetime (clients reconnect).
   size_t cert_cache_bytes = 64u << 20;  // tlsa::SetParsedCertificateCacheBytes
+  size_t max_connections = 4096;
   int max_concurrent_streams = 100;
   size_t memory_quota_bytes = 64u << 20;
   absl::Duration handshake_timeout = absl::Seconds(5);
@@ -58,7 +59,8 @@ absl::StatusOr<ParsedFlags> ParseServerFlags(const std::vector<std::string>& arg
 // localhost).
 bool IsLoopbackListen(const std::string& listen);
 
-// Checks "HOST:PORT" / "[V6]:PORT" (port 0..65535; 0 picks a free port).
+// Checks "ADDR:PORT", "[V6]:PORT" or "localhost:PORT" (port 0..65535; 0
+// picks a free port).
 absl::Status CheckListenAddress(const std::string& flag, const std::string& listen);
 
 }  // namespace danegate::server

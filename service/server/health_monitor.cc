@@ -11,9 +11,10 @@ namespace danegate::server {
 
 HealthMonitor::HealthMonitor(dns::Resolver& resolver, std::string probe_name,
                              absl::Duration interval, absl::Duration timeout,
-                             std::function<void(bool)> set_serving)
+                             std::function<ListenerHealth()> listener,
+                             std::function<void(const Health&)> set_health)
     : resolver_(resolver), probe_name_(std::move(probe_name)), interval_(interval),
-      timeout_(timeout), set_serving_(std::move(set_serving)) {
+      timeout_(timeout), listener_(std::move(listener)), set_health_(std::move(set_health)) {
   thread_ = std::thread([this] { Run(); });
 }
 
@@ -22,7 +23,7 @@ HealthMonitor::~HealthMonitor() {
   thread_.join();
 }
 
-bool HealthMonitor::Check() {
+bool HealthMonitor::ResolverAnswers() {
   // The callback may outlive this wait (a slow resolver): share the slot.
   struct Slot {
     absl::Notification done;
@@ -46,15 +47,28 @@ bool HealthMonitor::Check() {
 }
 
 void HealthMonitor::Run() {
-  std::optional<bool> serving;
+  std::optional<Health> current;
   do {
-    const bool ok = Check();
-    if (serving != ok) {
-      serving = ok;
-      set_serving_(ok);  // before the log line, which announces a state in effect
-      common::Log(ok ? "info" : "warning", ok ? "serving" : "not serving",
+    const ListenerHealth listener = listener_();
+    Health health;
+    health.live = listener.accepting;
+    if (!listener.accepting) {
+      health.why = "the gRPC listener stopped";
+    } else if (!listener.refusing.empty()) {
+      health.why = "connections refused: " + listener.refusing;
+    } else if (!ResolverAnswers()) {
+      health.why = "resolver self-check failed";
+    } else {
+      health.ready = true;
+      health.why = "resolver self-check passed";
+    }
+    if (current != health) {
+      current = health;
+      set_health_(health);  // before the log line, which announces a state in effect
+      common::Log(health.ready ? "info" : "warning", health.ready ? "serving" : "not serving",
                   {{"probe", probe_name_},
-                   {"why", ok ? "resolver self-check passed" : "resolver self-check failed"}});
+                   {"live", health.live ? "true" : "false"},
+                   {"why", health.why}});
     }
   } while (!stop_.WaitForNotificationWithTimeout(interval_));
 }

@@ -4,6 +4,10 @@
 #include <signal.h>
 #include <sys/resource.h>
 
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -29,6 +33,7 @@
 #include "service/tlsa/certificate_cache.h"
 #include "service/server/config.h"
 #include "service/server/credentials.h"
+#include "service/server/grpc_listener.h"
 #include "service/server/health_monitor.h"
 #include "service/server/instrumented_resolver.h"
 #include "service/server/metrics.h"
@@ -44,10 +49,27 @@ constexpr int kExitUsage = 64;
 constexpr int kExitUnavailable = 69;
 constexpr int kExitInternal = 70;
 constexpr char kLivenessService[] = "liveness";
+constexpr auto kFromFd = grpc::ServerBuilder::experimental_type::ExternalConnectionType::FROM_FD;
+// Kubelet and the odd operator with grpc_health_probe.
+constexpr size_t kHealthConnections = 64;
+// Descriptors kept for everything but client connections: DNS sockets,
+// the audit log, the metrics and health endpoints, gRPC's own.
+constexpr rlim_t kReservedDescriptors = 256;
 
 int Fail(int status, const std::string& message) {
   common::Log("error", message);
   return status;
+}
+
+// Returns --max-connections, lowered so client connections can never take
+// the descriptors the rest of the process needs.
+size_t ConnectionCap(size_t wanted) {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) return wanted;
+  const rlim_t available =
+      limit.rlim_cur > 2 * kReservedDescriptors ? limit.rlim_cur - kReservedDescriptors
+                                                : limit.rlim_cur / 2;
+  return std::min<size_t>(wanted, available);
 }
 
 int Serve(const ServerConfig& config, sigset_t& stop_signals) {
@@ -68,9 +90,13 @@ int Serve(const ServerConfig& config, sigset_t& stop_signals) {
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  // danegated owns its listening sockets (grpc_listener.h says why).
+  absl::StatusOr<std::unique_ptr<GrpcListener>> listener =
+      GrpcListener::Bind("--listen", config.listen, ConnectionCap(config.max_connections));
+  if (!listener.ok()) return Fail(kExitUnavailable, std::string(listener.status().message()));
   grpc::ServerBuilder builder;
-  int port = 0;
-  builder.AddListeningPort(config.listen, MakeServerCredentials(config), &port);
+  std::unique_ptr<grpc::experimental::ExternalConnectionAcceptor> acceptor =
+      builder.experimental().AddExternalConnectionAcceptor(kFromFd, MakeServerCredentials(config));
   builder.RegisterService(&service);
   // Twice our own limit, so an oversized request reaches the service and
   // gets INVALID_ARGUMENT naming the limit; beyond that gRPC refuses it
@@ -98,36 +124,56 @@ int Serve(const ServerConfig& config, sigset_t& stop_signals) {
   builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 10000);
   builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PING_STRIKES, 2);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
-  if (server == nullptr || port == 0) {
-    return Fail(kExitUnavailable, absl::StrCat("cannot listen on ", config.listen));
-  }
+  if (server == nullptr) return Fail(kExitUnavailable, "cannot start the gRPC server");
   grpc::HealthCheckServiceInterface* health = server->GetHealthCheckService();
   health->SetServingStatus(false);
 
+  // A listener that stops for good (it should not) ends the process, so a
+  // supervisor restarts it instead of leaving a server nobody can reach.
+  std::atomic<bool> listener_failed{false};
+  auto on_listener_failure = [&listener_failed](const absl::Status&) {
+    listener_failed = true;
+    kill(getpid(), SIGTERM);
+  };
+  (*listener)->Start(std::move(acceptor), on_listener_failure);
+
   // A plaintext server with the health service alone (every server built
   // here gets the default one), for probes that cannot speak TLS.
+  std::unique_ptr<GrpcListener> health_listener;
   std::unique_ptr<grpc::Server> health_server;
-  int health_port = 0;
   if (!config.health_listen.empty()) {
-    grpc::ServerBuilder health_builder;
-    health_builder.AddListeningPort(config.health_listen, grpc::InsecureServerCredentials(),
-                                    &health_port);
-    health_server = health_builder.BuildAndStart();
-    if (health_server == nullptr || health_port == 0) {
+    absl::StatusOr<std::unique_ptr<GrpcListener>> bound =
+        GrpcListener::Bind("--health-listen", config.health_listen, kHealthConnections);
+    if (!bound.ok()) {
+      (*listener)->Stop();
       server->Shutdown();
-      return Fail(kExitUnavailable, absl::StrCat("cannot listen on ", config.health_listen));
+      return Fail(kExitUnavailable, std::string(bound.status().message()));
     }
+    health_listener = *std::move(bound);
+    grpc::ServerBuilder health_builder;
+    std::unique_ptr<grpc::experimental::ExternalConnectionAcceptor> health_acceptor =
+        health_builder.experimental().AddExternalConnectionAcceptor(
+            kFromFd, grpc::InsecureServerCredentials());
+    health_server = health_builder.BuildAndStart();
+    if (health_server == nullptr) {
+      (*listener)->Stop();
+      server->Shutdown();
+      return Fail(kExitUnavailable, "cannot start the health server");
+    }
+    health_listener->Start(std::move(health_acceptor), on_listener_failure);
   }
-  // "" follows the resolver self-check (readiness); "liveness" is SERVING
-  // while this process answers RPCs, so a DNS outage is no reason to restart.
-  auto set_serving = [&](bool serving) {
-    health->SetServingStatus(serving);
+  // "" is readiness, "liveness" is SERVING while the listener takes
+  // connections (a DNS outage is no reason to restart).
+  auto set_health = [&](const Health& state) {
+    health->SetServingStatus(state.ready);
+    health->SetServingStatus(kLivenessService, state.live);
     if (health_server) {
-      health_server->GetHealthCheckService()->SetServingStatus(serving);
-      health_server->GetHealthCheckService()->SetServingStatus(kLivenessService, true);
+      health_server->GetHealthCheckService()->SetServingStatus(state.ready);
+      health_server->GetHealthCheckService()->SetServingStatus(kLivenessService, state.live);
     }
+    metrics.SetServing(state.ready);
   };
-  set_serving(false);
+  set_health(Health{});
 
   std::unique_ptr<common::MetricsHttpServer> metrics_http;
   if (!config.metrics_listen.empty()) {
@@ -135,9 +181,11 @@ int Serve(const ServerConfig& config, sigset_t& stop_signals) {
         common::MetricsHttpServer::Start(config.metrics_listen,
                                          [&] {
                                            return metrics.Render(
-                                               cache.Stats(), tlsa::GetParsedCertificateCacheStats());
+                                               cache.Stats(), tlsa::GetParsedCertificateCacheStats(),
+                                               (*listener)->GetStats());
                                          });
     if (!started.ok()) {
+      (*listener)->Stop();
       server->Shutdown();
       return Fail(kExitUnavailable, std::string(started.status().message()));
     }
@@ -147,27 +195,36 @@ int Serve(const ServerConfig& config, sigset_t& stop_signals) {
   // The probe goes to the resolver directly: the cache must not hide an outage.
   auto monitor = std::make_unique<HealthMonitor>(
       *validating->resolver, validating->trust_anchor_owner, config.health_interval,
-      config.resolver.timeout + absl::Seconds(1), [&](bool serving) {
-        metrics.SetServing(serving);
-        set_serving(serving);
-      });
+      config.resolver.timeout + absl::Seconds(1),
+      [&, seen = GrpcListener::Stats{}]() mutable {
+        const GrpcListener::Stats now = (*listener)->GetStats();
+        ListenerHealth state{now.accepting, ""};
+        if (now.refused_at_cap > seen.refused_at_cap) state.refusing = "--max-connections reached";
+        if (now.refused_no_descriptor > seen.refused_no_descriptor) {
+          state.refusing = "no descriptor left";
+        }
+        seen = now;
+        return state;
+      },
+      set_health);
 
   common::Log("info", "listening",
               {{"listen", config.listen},
-               {"port", std::to_string(port)},
+               {"port", std::to_string((*listener)->port())},
                {"tls", config.tls_cert_pem.empty() ? "off"
                        : config.client_ca_pem.empty() ? "server"
                                                       : "mutual"},
                {"metrics_port", metrics_http ? std::to_string(metrics_http->port()) : ""},
-               {"health_port", health_server ? std::to_string(health_port) : ""}});
+               {"health_port", health_listener ? std::to_string(health_listener->port()) : ""},
+               {"max_connections", std::to_string(ConnectionCap(config.max_connections))}});
 
   int signal_number = 0;
   sigwait(&stop_signals, &signal_number);
   common::Log("info", "stopping", {{"signal", std::to_string(signal_number)},
                                    {"grace_period", absl::FormatDuration(config.grace_period)}});
   monitor.reset();
-  set_serving(false);
-  metrics.SetServing(false);
+  set_health(Health{.live = !listener_failed, .ready = false, .why = "stopping"});
+  (*listener)->Stop();  // new connections are refused from here
   // Stops accepting; RPCs in flight get the grace period to finish. Then
   // the DNS lookups still running fail at once, so the calls they hold end
   // (defer) and the process exits within the grace, not after a chain of
@@ -182,9 +239,11 @@ int Serve(const ServerConfig& config, sigset_t& stop_signals) {
   drained.Notify();
   at_grace_end.join();
   if (health_server) {
+    health_listener->Stop();
     health_server->Shutdown(absl::ToChronoTime(absl::Now()));
     health_server->Wait();
   }
+  if (listener_failed) return Fail(kExitUnavailable, "stopped: a listener failed");
   common::Log("info", "stopped");
   return 0;
 }

@@ -61,7 +61,8 @@ void Metrics::RecordDnsQuery(dns::RrType type, const dns::DnsAnswer& answer,
 }
 
 std::string Metrics::Render(const dns::CacheStats& cache,
-                            const tlsa::ParsedCertificateCacheStats& certificates) const {
+                            const tlsa::ParsedCertificateCacheStats& certificates,
+                            const GrpcListener::Stats& connections) const {
   std::string out;
   Header(out, "danegate_decisions_total", "counter", "Decisions by RPC, action and reason.");
   for (int r = 0; r < kRpcCount; ++r) {
@@ -137,6 +138,15 @@ std::string Metrics::Render(const dns::CacheStats& cache,
   Header(out, "danegate_cert_cache_bytes", "gauge",
          "Estimated memory of the parsed peer certificates kept (bound: --cert-cache-bytes).");
   absl::StrAppend(&out, "danegate_cert_cache_bytes ", certificates.bytes, "\n");
+  Header(out, "danegate_connections", "gauge",
+         "Client connections open on --listen (bound: --max-connections).");
+  absl::StrAppend(&out, "danegate_connections ", connections.connections, "\n");
+  Header(out, "danegate_connections_refused_total", "counter",
+         "Client connections closed as they arrived, by why.");
+  absl::StrAppend(&out, "danegate_connections_refused_total{why=\"max_connections\"} ",
+                  connections.refused_at_cap, "\n");
+  absl::StrAppend(&out, "danegate_connections_refused_total{why=\"no_descriptor\"} ",
+                  connections.refused_no_descriptor, "\n");
   Header(out, "danegate_serving", "gauge", "1 when the health status is SERVING.");
   absl::StrAppend(&out, "danegate_serving ", serving_.load() ? 1 : 0, "\n");
   return out;

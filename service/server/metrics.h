@@ -15,6 +15,7 @@
 #include "service/dns/caching_resolver.h"
 #include "service/tlsa/certificate_cache.h"
 #include "service/policy/decision.h"
+#include "service/server/grpc_listener.h"
 
 namespace danegate::server {
 
@@ -41,7 +42,8 @@ class Metrics {
 
   // Returns every metric in the text exposition format (version 0.0.4).
   std::string Render(const dns::CacheStats& cache,
-                     const tlsa::ParsedCertificateCacheStats& certificates) const;
+                     const tlsa::ParsedCertificateCacheStats& certificates,
+                     const GrpcListener::Stats& connections) const;
 
  private:
   static int TypeIndex(dns::RrType type);

@@ -4,6 +4,7 @@ upstream resolver going away and coming back, SIGTERM with RPCs in flight,
 and configurations refused at start."""
 import os
 import signal
+import socket
 import subprocess
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -139,6 +140,68 @@ def test_resolver_outage_defers_and_health_follows(stubs, cli, private_lab, star
     assert (status, got["action"]) == (0, "deliver")
 
 
+def settings_or_close(port):
+    """Connects to danegated's port in plaintext; returns 'settings' when
+    gRPC greets the connection (it speaks first), 'closed' when it is closed
+    without a byte."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=10)
+    try:
+        got = s.recv(9)
+    except ConnectionResetError:
+        got = b""
+    finally:
+        s.close()
+    return "settings" if len(got) == 9 and got[3] == 4 else "closed" if not got else repr(got)
+
+
+def test_connections_past_the_cap_are_refused_and_readiness_says_so(stubs, lab, start):
+    """--max-connections: clients past it are closed as they arrive (no
+    descriptor exhaustion, after which gRPC 1.51's own listener never
+    accepts again), readiness is off while that happens, liveness stays on,
+    and the listener takes clients again once some leave."""
+    d = start(*lab.resolver_args(), "--max-connections=3", "--health-interval=100ms",
+              "--health-listen=127.0.0.1:0")
+    health_pb = stubs.health_pb
+    serving, not_serving = (health_pb.HealthCheckResponse.SERVING,
+                            health_pb.HealthCheckResponse.NOT_SERVING)
+    with grpc.insecure_channel(f"127.0.0.1:{d.health_port}") as probe_channel:
+        probe = stubs.health_rpc.HealthStub(probe_channel)
+        ready = probe.Watch(health_pb.HealthCheckRequest(service=""), timeout=60)
+        assert next(ready).status == serving
+        held = [socket.create_connection(("127.0.0.1", d.port), timeout=10) for _ in range(3)]
+        try:
+            assert all(len(s.recv(9)) == 9 for s in held)  # each greeted by gRPC
+            assert settings_or_close(d.port) == "closed"
+            assert d.metric('danegate_connections_refused_total{why="max_connections"}') == 1
+            assert d.metric("danegate_connections") == 3
+            assert next(ready).status == not_serving
+            assert probe.Check(health_pb.HealthCheckRequest(service="liveness"),
+                               timeout=10).status == serving
+        finally:
+            for s in held:
+                s.close()
+        assert next(ready).status == serving
+        ready.cancel()
+    with grpc.insecure_channel(d.address) as channel:
+        answer = stubs.rpc.ValidatorStub(channel).ResolvePolicy(
+            stubs.pb.ResolvePolicyRequest(domain="d-311.dane.test"), timeout=30,
+            wait_for_ready=True)
+    assert answer.reason == stubs.pb.REASON_DANE_REQUIRED
+
+
+def test_a_port_in_use_is_refused_at_start(danegated_bin, lab, start):
+    """gRPC alone would set SO_REUSEPORT and let a second danegated share the
+    port (and its clients) with the first, each with its own configuration."""
+    first = start(*lab.resolver_args(), "--health-listen=127.0.0.1:0")
+    for flag, port, other in [("--listen", first.port, []),
+                              ("--health-listen", first.health_port, ["--listen=127.0.0.1:0"])]:
+        args = [danegated_bin, *lab.resolver_args(), *other, f"{flag}=127.0.0.1:{port}"]
+        out = subprocess.run(args, capture_output=True, text=True, timeout=30)
+        assert out.returncode == 69, out
+        assert f"{flag} 127.0.0.1:{port}: cannot listen (another process has the port)" \
+            in out.stderr, out.stderr
+
+
 def start_hanging_calls(stubs, d, channel, prefix, count=5):
     """Starts `count` ResolvePolicy calls for uncached names (the upstream
     never answers) and returns their futures once danegated has them all."""
@@ -168,7 +231,9 @@ def test_sigterm_finishes_rpcs_in_flight_and_exits_0(stubs, lab, start):
 
 @pytest.mark.parametrize("args,message", [
     (["--listen=0.0.0.0:0"], "is not loopback"),
-    (["--listen=nonsense"], "want HOST:PORT"),
+    (["--listen=nonsense"], "want ADDR:PORT"),
+    (["--listen=mail.example:50051"], "not a numeric address"),
+    (["--max-connections=0"], "--max-connections: want 1..1000000"),
     (["--tls-cert=/nonexistent.pem", "--tls-key=/nonexistent.key"], "cannot be read"),
     (["--tls-cert=/etc/hostname"], "--tls-cert and --tls-key go together"),
     (["--allow-client=x"], "needs --client-ca"),
