@@ -61,6 +61,10 @@ base/deployment.yaml|s/revisionHistoryLimit: 5/revisionHistoryLimt: 5/|a misspel
 base/hpa.yaml|s/averageUtilization: 60/averageUtilization: sixty/|a value of the wrong type
 base/deployment.yaml|s/terminationGracePeriodSeconds: 20/terminationGracePeriodSeconds: 5/|SIGKILL before the drain ends
 overlays/production/kustomization.yaml|s/value: 3$/value: 1/|production with one replica
+base/kustomization.yaml|s/includeSelectors: false/includeSelectors: true/|kustomize rewriting the NetworkPolicy peer selectors (no client admitted)
+base/networkpolicy.yaml|s/danegate.io\/client: "true"/danegate.io\/client: "yes"/|a client label no MTA pod carries
+base/networkpolicy.yaml|s/name: prometheus/name: prometheus-operator/|metrics open to the wrong pods
+base/networkpolicy.yaml|0,/port: grpc/s//port: metrics/|the client rule on the wrong port
 '
 echo "$mutations" | while IFS='|' read -r file expr what; do
   [ -n "$file" ] || continue

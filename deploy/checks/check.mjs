@@ -61,6 +61,11 @@ function checkFields(objects) {
   }
 }
 
+// JSON with object keys sorted: equal values, equal text.
+const canon = (value) => JSON.stringify(value, (_, v) =>
+  v && typeof v === "object" && !Array.isArray(v)
+    ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : 1)))
+    : v);
 const subset = (small = {}, big = {}) =>
   Object.entries(small).every(([k, v]) => big[k] === v);
 const sameLabels = (a = {}, b = {}) => subset(a, b) && subset(b, a);
@@ -70,7 +75,9 @@ const flagValue = (args, name) => {
 };
 const portOf = (address) => (address === undefined ? undefined : Number(address.split(":").pop()));
 
-function checkOverlay(name, objects) {
+// extraIngress: rules an overlay adds to the NetworkPolicy, as
+// { peers, ports } with named or numbered ports.
+function checkOverlay(name, objects, extraIngress) {
   const of = (kind, pred = () => true) => objects.filter((o) => o.kind === kind && pred(o));
   const one = (kind, pred, label) => {
     const found = of(kind, pred);
@@ -143,18 +150,38 @@ function checkOverlay(name, objects) {
       fail(`${name}: Service ${s.metadata.name}`, "does not expose the gRPC port");
     }
   }
+  // The NetworkPolicy, rule by rule and exactly: who may reach which port.
+  // (A check that a label key merely exists let through a policy whose peer
+  // selectors kustomize had rewritten, admitting no client and no
+  // Prometheus.)
   if (netpol) {
-    for (const rule of netpol.spec.ingress ?? []) {
-      for (const p of rule.ports ?? []) {
-        if (!numbers.has(resolve(p.port))) fail(`${name}: NetworkPolicy`, `ingress port ${p.port} is not a container port`);
-      }
+    const rules = (list, peer) => (list ?? []).map((r) => ({
+      peers: r[peer] ?? [],
+      ports: (r.ports ?? []).map((p) => ({ port: resolve(p.port) ?? p.port, protocol: p.protocol ?? "TCP" })),
+    }));
+    const wantIngress = [
+      { peers: [{ namespaceSelector: {}, podSelector: { matchLabels: { "danegate.io/client": "true" } } }],
+        ports: [{ port: listen, protocol: "TCP" }] },
+      { peers: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "monitoring" } },
+                  podSelector: { matchLabels: { "app.kubernetes.io/name": "prometheus" } } }],
+        ports: [{ port: metrics, protocol: "TCP" }] },
+      ...(extraIngress ?? []).map((r) => ({ ...r, ports: r.ports.map((p) => ({ ...p, port: resolve(p.port) ?? p.port })) })),
+    ];
+    const wantEgress = [
+      { peers: [], ports: [{ port: 53, protocol: "UDP" }, { port: 53, protocol: "TCP" }] },
+    ];
+    const types = [...(netpol.spec.policyTypes ?? [])].sort();
+    if (canon(types) !== canon(["Egress", "Ingress"])) {
+      fail(`${name}: NetworkPolicy`, `policyTypes ${types} are not Ingress and Egress`);
     }
-    const grpcRule = (netpol.spec.ingress ?? []).find((r) => (r.ports ?? []).some((p) => resolve(p.port) === listen));
-    if (!grpcRule || !grpcRule.from?.length || grpcRule.from.some((f) => !f.podSelector?.matchLabels?.["danegate.io/client"])) {
-      fail(`${name}: NetworkPolicy`, "the gRPC port must be open only to pods labelled danegate.io/client");
+    const gotIngress = rules(netpol.spec.ingress, "from");
+    if (canon(gotIngress) !== canon(wantIngress)) {
+      fail(`${name}: NetworkPolicy`, `ingress ${canon(gotIngress)} is not ${canon(wantIngress)}`);
     }
-    const metricsRule = (netpol.spec.ingress ?? []).find((r) => (r.ports ?? []).some((p) => resolve(p.port) === metrics));
-    if (!metricsRule || !metricsRule.from?.length) fail(`${name}: NetworkPolicy`, "the metrics port must be open to Prometheus only");
+    const gotEgress = rules(netpol.spec.egress, "to");
+    if (canon(gotEgress) !== canon(wantEgress)) {
+      fail(`${name}: NetworkPolicy`, `egress ${canon(gotEgress)} is not DNS alone`);
+    }
   }
 
   // The HPA scales this Deployment, within bounds that include its replicas.
@@ -230,8 +257,8 @@ async function main() {
     const docs = parseAllDocuments(readFileSync(file, "utf8")).map((d) => d.toJS()).filter(Boolean);
     for (const obj of docs) await validateSchema(`${name}: ${obj.kind} ${obj.metadata?.name}`, obj);
     checkFields(docs.map((obj) => [`${name}: ${obj.kind} ${obj.metadata?.name}`, obj]));
-    const got = checkOverlay(name, docs);
     const want = expectations[name];
+    const got = checkOverlay(name, docs, want?.extraIngress);
     if (got && want) {
       if (got.deploy.spec.replicas < want.minReplicas) fail(name, `fewer than ${want.minReplicas} replicas`);
       if (want.mtls && !got.flags.some((f) => f.startsWith("--client-ca="))) fail(name, "no mutual TLS (--client-ca)");
