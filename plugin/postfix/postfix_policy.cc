@@ -143,6 +143,12 @@ std::variant<TlsPolicy, NoPolicy> TlsPolicyFor(const v1::ResolvePolicyResponse& 
     AddUnique(policy.match_names, host->host());
     AddUnique(policy.match_names, host->canonical_name());
   }
+  // RFC 7672 §3.2.2: the next-hop domain (and its CNAME expansion) is a
+  // reference identifier too.
+  if (kind == Kind::kSecure) {
+    AddUnique(policy.match_names, answer.domain());
+    AddUnique(policy.match_names, answer.canonical_domain());
+  }
   policy.level = kind == Kind::kFingerprint ? TlsPolicy::Level::kFingerprint
                                             : TlsPolicy::Level::kSecure;
   return policy;

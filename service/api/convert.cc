@@ -71,6 +71,8 @@ v1::ResolvePolicyResponse ToProto(const policy::DomainPolicy& policy) {
   response.set_reason(ToProto(policy.reason));
   response.set_detail(policy.detail);
   for (const policy::HostPolicy& host : policy.hosts) FillHost(host, response.add_mx());
+  response.set_canonical_domain(policy.canonical_domain);
+  response.set_mx_dnssec(ToProto(policy.mx_dnssec));
   return response;
 }
 

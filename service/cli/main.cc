@@ -53,6 +53,7 @@ struct Options {
   bool local = false;
   bool json = false;
   dns::ResolverFlagValues resolver;
+  std::string insecure_mx = "dane";
   api::RemoteOptions remote;
   std::string timeout = "10s";
   std::string port = "25";
@@ -86,6 +87,9 @@ struct LocalEngine {
 absl::StatusOr<LocalEngine> MakeLocalEngine(const Options& o) {
   absl::StatusOr<dns::ResolverConfig> config = dns::ResolverConfigFrom(o.resolver);
   if (!config.ok()) return config.status();
+  absl::StatusOr<policy::InsecureMxPolicy> insecure_mx =
+      policy::ParseInsecureMxPolicy("--insecure-mx-policy", o.insecure_mx);
+  if (!insecure_mx.ok()) return insecure_mx.status();
   LocalEngine local;
   absl::StatusOr<dns::ValidatingResolver> resolver = dns::MakeValidatingResolver(*config);
   if (!resolver.ok()) return resolver.status();
@@ -93,7 +97,8 @@ absl::StatusOr<LocalEngine> MakeLocalEngine(const Options& o) {
   if (!matcher.ok()) return matcher.status();
   local.resolver = std::move(resolver->resolver);
   local.matcher = *std::move(matcher);
-  local.engine = std::make_unique<engine::DaneEngine>(*local.resolver, *local.matcher);
+  local.engine = std::make_unique<engine::DaneEngine>(*local.resolver, *local.matcher,
+                                                      engine::Options{*insecure_mx});
   return local;
 }
 
@@ -272,6 +277,9 @@ int Run(const std::vector<std::string>& argv) {
     flags.String("timeout", &o.timeout, "DURATION", "deadline of the call (default 10s)");
     flags.Bool("local", &o.local, "run the engine in this process instead (no danegated)");
     dns::AddResolverFlags(flags, o.resolver);
+    flags.String("insecure-mx-policy", &o.insecure_mx, "dane|may",
+                 "--local: hosts behind an insecure MX RRset get DANE from their own secure "
+                 "records (dane, the default) or never (may)");
   }
   if (verb_name == "verify") {
     flags.String("mx", &o.mx, "HOST", "the MX host the session is with");

@@ -56,7 +56,9 @@ std::string PolicyJson(const v1::ResolvePolicyResponse& p) {
   for (const v1::MxHost& h : p.mx()) hosts.push_back(HostJson(h));
   return absl::StrCat("{\"domain\":", common::JsonString(p.domain()), ",\"action\":\"",
                       Token(p.action()), "\",\"authenticated\":false,\"reason\":\"",
-                      Token(p.reason()), "\",\"detail\":", common::JsonString(p.detail()), ",\"mx\":[",
+                      Token(p.reason()), "\",\"detail\":", common::JsonString(p.detail()),
+                      ",\"mx_dnssec\":\"", Token(p.mx_dnssec()), "\",\"canonical_domain\":",
+                      common::JsonString(p.canonical_domain()), ",\"mx\":[",
                       absl::StrJoin(hosts, ","), "]}");
 }
 
@@ -71,7 +73,11 @@ std::string VerdictJson(const v1::VerifyPeerResponse& v) {
 
 std::string PolicyText(const v1::ResolvePolicyResponse& p) {
   std::string out = absl::StrCat("domain  ", p.domain(), "\naction  ", Token(p.action()),
-                                 "\nreason  ", Token(p.reason()), "\ndetail  ", p.detail(), "\n");
+                                 "\nreason  ", Token(p.reason()), "\ndetail  ", p.detail(),
+                                 "\nMX RRset dnssec ", Token(p.mx_dnssec()), "\n");
+  if (!p.canonical_domain().empty()) {
+    absl::StrAppend(&out, "canonical domain ", p.canonical_domain(), "\n");
+  }
   for (const v1::MxHost& h : p.mx()) absl::StrAppend(&out, HostText(h));
   return out;
 }

@@ -41,10 +41,14 @@ struct DnsAnswer {
   absl::Time valid_until = absl::InfiniteFuture();
   std::string error;           // why, when status is kFailure
 
-  // Exactly one of these is filled, according to the question's type.
+  // Exactly one of these is filled, according to the question's type (a
+  // CNAME question fills canonical_name with the alias's target).
   std::vector<MxRecord> mx;
   std::vector<std::string> addresses;  // presentation form
   std::vector<tlsa::TlsaRecord> tlsa;
+  // TLSA records in the RRset whose data could not be read: unusable,
+  // never absent (RFC 7671 §9).
+  size_t undecodable_records = 0;
 };
 
 const char* DnssecStateName(DnssecState state);

@@ -39,20 +39,21 @@ std::string NameFromWire(const getdns_bindata* wire) {
   return std::string(view);
 }
 
-// Fills the typed records of `type` owned by `owner` from one answer RR.
-void AddRecord(getdns_dict* rr, RrType type, DnsAnswer& answer) {
+// Adds the record `rr` of `type` to `answer`; false when its data cannot be
+// read (getdns leaves out fields of malformed RDATA).
+bool AddRecord(getdns_dict* rr, RrType type, DnsAnswer& answer) {
   getdns_dict* rdata = nullptr;
-  if (getdns_dict_get_dict(rr, "rdata", &rdata) != GETDNS_RETURN_GOOD) return;
+  if (getdns_dict_get_dict(rr, "rdata", &rdata) != GETDNS_RETURN_GOOD) return false;
   getdns_bindata* bin = nullptr;
   switch (type) {
     case RrType::kMx: {
       uint32_t preference = 0;
       if (getdns_dict_get_int(rdata, "preference", &preference) != GETDNS_RETURN_GOOD ||
           getdns_dict_get_bindata(rdata, "exchange", &bin) != GETDNS_RETURN_GOOD) {
-        return;
+        return false;
       }
       answer.mx.push_back({static_cast<uint16_t>(preference), NameFromWire(bin)});
-      return;
+      return true;
     }
     case RrType::kA:
     case RrType::kAaaa: {
@@ -60,12 +61,12 @@ void AddRecord(getdns_dict* rr, RrType type, DnsAnswer& answer) {
       if (getdns_dict_get_bindata(rdata, v6 ? "ipv6_address" : "ipv4_address", &bin) !=
               GETDNS_RETURN_GOOD ||
           bin->size != (v6 ? 16u : 4u)) {
-        return;
+        return false;
       }
       char text[INET6_ADDRSTRLEN] = {};
       inet_ntop(v6 ? AF_INET6 : AF_INET, bin->data, text, sizeof text);
       answer.addresses.emplace_back(text);
-      return;
+      return true;
     }
     case RrType::kTlsa: {
       uint32_t usage = 0, selector = 0, mtype = 0;
@@ -74,16 +75,19 @@ void AddRecord(getdns_dict* rr, RrType type, DnsAnswer& answer) {
           getdns_dict_get_int(rdata, "matching_type", &mtype) != GETDNS_RETURN_GOOD ||
           getdns_dict_get_bindata(rdata, "certificate_association_data", &bin) !=
               GETDNS_RETURN_GOOD) {
-        return;
+        return false;
       }
       answer.tlsa.push_back({static_cast<uint8_t>(usage), static_cast<uint8_t>(selector),
                              static_cast<uint8_t>(mtype),
                              std::string(reinterpret_cast<const char*>(bin->data), bin->size)});
-      return;
+      return true;
     }
     case RrType::kCname:
-      return;
+      if (getdns_dict_get_bindata(rdata, "cname", &bin) != GETDNS_RETURN_GOOD) return false;
+      answer.canonical_name = NameFromWire(bin);
+      return true;
   }
+  return false;
 }
 
 // Returns min(SOA TTL, SOA MINIMUM) from the authority section: how long a
@@ -232,29 +236,50 @@ DnsAnswer AnswerFromReply(const std::string& qname, RrType type, DnssecState dns
       return rr.type == GETDNS_RRTYPE_CNAME && rr.owner == owner;
     });
   };
-  for (int hop = 0; hop < kMaxCnameChain; ++hop) {
-    const auto cname = cname_at(answer.canonical_name);
-    if (cname == rrs.end()) break;
-    getdns_bindata* target = nullptr;
-    if (getdns_dict_get_bindata(cname->dict, "/rdata/cname", &target) != GETDNS_RETURN_GOOD) break;
-    answer.canonical_name = NameFromWire(target);
-  }
-  // A chain that goes on past the limit (or loops) proves nothing: it is a
-  // failed lookup, never "no record".
-  if (cname_at(answer.canonical_name) != rrs.end()) {
-    answer.status = LookupStatus::kFailure;
-    answer.dnssec = DnssecState::kIndeterminate;
-    answer.error = absl::StrCat("CNAME chain longer than ", kMaxCnameChain, " or looping");
-    return answer;
+  // A CNAME question is answered by the CNAME at the name itself, not
+  // followed: its target becomes canonical_name.
+  if (type != RrType::kCname) {
+    for (int hop = 0; hop < kMaxCnameChain; ++hop) {
+      const auto cname = cname_at(answer.canonical_name);
+      if (cname == rrs.end()) break;
+      getdns_bindata* target = nullptr;
+      if (getdns_dict_get_bindata(cname->dict, "/rdata/cname", &target) != GETDNS_RETURN_GOOD) {
+        break;
+      }
+      answer.canonical_name = NameFromWire(target);
+    }
+    // A chain that goes on past the limit (or loops) proves nothing: it is
+    // a failed lookup, never "no record".
+    if (cname_at(answer.canonical_name) != rrs.end()) {
+      answer.status = LookupStatus::kFailure;
+      answer.dnssec = DnssecState::kIndeterminate;
+      answer.error = absl::StrCat("CNAME chain longer than ", kMaxCnameChain, " or looping");
+      return answer;
+    }
   }
   uint32_t min_ttl = std::numeric_limits<uint32_t>::max();
+  const std::string owner = answer.canonical_name;
+  size_t records = 0, undecodable = 0;
   for (const Rr& rr : rrs) {
     // Only records of the asked type at the end of the CNAME chain count.
-    if (rr.type != static_cast<uint32_t>(type) || rr.owner != answer.canonical_name) continue;
+    if (rr.type != static_cast<uint32_t>(type) || rr.owner != owner) continue;
     min_ttl = std::min(min_ttl, rr.ttl);
-    AddRecord(rr.dict, type, answer);
+    ++records;
+    if (!AddRecord(rr.dict, type, answer)) ++undecodable;
   }
-  const bool has_records = !answer.mx.empty() || !answer.addresses.empty() || !answer.tlsa.empty();
+  if (undecodable > 0) {
+    if (type != RrType::kTlsa) {
+      // A host or exchange that cannot be read: nothing can be decided.
+      answer.status = LookupStatus::kFailure;
+      answer.dnssec = DnssecState::kIndeterminate;
+      answer.error = absl::StrCat(undecodable, " ", RrTypeName(type), " record(s) cannot be read");
+      return answer;
+    }
+    // RFC 7671 §9: a TLSA record that cannot be read is unusable, never
+    // absent; an RRset of only such records is not NODATA.
+    answer.undecodable_records = undecodable;
+  }
+  const bool has_records = records > 0;
   if (answer.status != LookupStatus::kNxDomain) {
     answer.status = has_records ? LookupStatus::kOk : LookupStatus::kNoData;
   }

@@ -9,7 +9,12 @@
 namespace danegate::dns {
 namespace {
 
-bool IsLdh(char c) { return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '-'; }
+// Letters, digits, '-', and '_': DNS allows an underscore in a host name's
+// labels, and Postfix (valid_hostname) accepts MX hosts with one; RFC 952's
+// stricter syntax would make such a host unreachable here alone.
+bool IsHostChar(char c) {
+  return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
+}
 
 absl::Status Invalid(absl::string_view field, absl::string_view why) {
   return absl::InvalidArgumentError(absl::StrCat(field, ": ", why));
@@ -45,13 +50,13 @@ absl::StatusOr<std::string> CanonicalMailName(absl::string_view name,
                                          " octets; the limit is ", kMaxLabelLength));
     }
     for (char c : label) {
-      if (!IsLdh(c)) {
+      if (!IsHostChar(c)) {
         std::string hint = static_cast<unsigned char>(c) >= 0x80
                                ? " (use the A-label form of internationalised names)"
                                : "";
         return Invalid(field, absl::StrCat("label ", label_index, " contains ",
                                            Printable(c),
-                                           "; only letters, digits and '-' are allowed",
+                                           "; only letters, digits, '-' and '_' are allowed",
                                            hint));
       }
     }

@@ -15,8 +15,9 @@ inline constexpr size_t kMaxNameLength = 253;   // presentation form, no final d
 inline constexpr size_t kMaxLabelLength = 63;
 
 // Returns `name` in canonical form (ASCII lower-case, no trailing dot) if it
-// is a syntactically valid mail domain or host name: LDH labels of 1..63
-// octets, no leading or trailing hyphen, at most 253 octets, at least two
+// is a syntactically valid mail domain or host name: labels of 1..63
+// letters, digits, '-' or '_' (DNS allows '_'; so does Postfix for MX
+// hosts), no leading or trailing hyphen, at most 253 octets, at least two
 // labels, and a top-level label that is not all digits (so IP literals are
 // refused). Otherwise InvalidArgument whose message starts with `field`.
 absl::StatusOr<std::string> CanonicalMailName(absl::string_view name,

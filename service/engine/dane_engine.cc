@@ -41,12 +41,34 @@ class HostJob : public std::enable_shared_from_this<HostJob> {
     addresses_[family] = std::move(answer);
     // Each slot is written by one callback; the last one sees both.
     if (pending_addresses_.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+    expanded_ = policy::ExpandedHostName(candidate_, addresses_[0], addresses_[1]);
     bases_ = policy::TlsaBaseDomains(candidate_, addresses_[0], addresses_[1]);
-    if (std::optional<HostPolicy> decided =
-            policy::DecideFromAddresses(candidate_, addresses_[0], addresses_[1])) {
+    std::optional<HostPolicy> decided =
+        policy::DecideFromAddresses(candidate_, addresses_[0], addresses_[1]);
+    if (!decided.has_value()) {
+      LookupTlsa(0);
+      return;
+    }
+    if (!policy::NeedsAliasCheck(candidate_, *decided, addresses_[0], addresses_[1])) {
       Finish(*std::move(decided));
       return;
     }
+    // Insecure addresses behind a CNAME: the alias's own answer decides
+    // whether the original name is a TLSA base domain (RFC 7672 §2.2.2).
+    auto self = shared_from_this();
+    resolver_.Lookup(candidate_.host, RrType::kCname,
+                     [self, decided = *std::move(decided)](DnsAnswer alias) mutable {
+                       self->OnAlias(std::move(decided), std::move(alias));
+                     });
+  }
+
+  void OnAlias(HostPolicy decided, DnsAnswer alias) {
+    if (std::optional<HostPolicy> host =
+            policy::DecideFromAlias(candidate_, std::move(decided), alias)) {
+      Finish(*std::move(host));
+      return;
+    }
+    bases_ = {candidate_.host};
     LookupTlsa(0);
   }
 
@@ -66,10 +88,9 @@ class HostJob : public std::enable_shared_from_this<HostJob> {
     Finish(policy::DecideFromTlsa(candidate_, bases_[index], answer));
   }
 
-  // Records the CNAME-expanded name (TlsaBaseDomains puts it first when it
-  // differs) and hands the host's policy over.
+  // Records the CNAME-expanded name and hands the host's policy over.
   void Finish(HostPolicy host) {
-    if (bases_.size() > 1) host.canonical_name = bases_.front();
+    host.canonical_name = expanded_;
     std::move(done_)(std::move(host));
   }
 
@@ -79,14 +100,17 @@ class HostJob : public std::enable_shared_from_this<HostJob> {
   HostCallback done_;
   DnsAnswer addresses_[2];
   std::atomic<int> pending_addresses_{2};
+  std::string expanded_;  // the host's CNAME expansion, or ""
   std::vector<std::string> bases_;
 };
 
 // Resolves one domain: the MX answer, then every candidate host in parallel.
 class PolicyJob : public std::enable_shared_from_this<PolicyJob> {
  public:
-  PolicyJob(dns::Resolver& resolver, std::string domain, uint16_t port, PolicyCallback done)
-      : resolver_(resolver), domain_(std::move(domain)), port_(port), done_(std::move(done)) {}
+  PolicyJob(dns::Resolver& resolver, const Options& options, std::string domain, uint16_t port,
+            PolicyCallback done)
+      : resolver_(resolver), options_(options), domain_(std::move(domain)), port_(port),
+        done_(std::move(done)) {}
 
   void Start() {
     auto self = shared_from_this();
@@ -97,15 +121,17 @@ class PolicyJob : public std::enable_shared_from_this<PolicyJob> {
  private:
   void OnMx(DnsAnswer answer) {
     policy::MxPlan plan = policy::PlanFromMx(domain_, port_, answer);
+    mx_dnssec_ = plan.mx_dnssec;
+    canonical_domain_ = plan.canonical_domain;
     if (plan.decided.has_value()) {
-      std::move(done_)(*std::move(plan.decided));
+      Deliver(*std::move(plan.decided));
       return;
     }
     note_ = plan.note;
     hosts_ = std::move(plan.invalid_hosts);
     const size_t first = hosts_.size();
     hosts_.resize(first + plan.candidates.size());
-    if (plan.mx_dnssec != dns::DnssecState::kSecure || plan.candidates.empty()) {
+    if (!policy::EvaluateHosts(plan, options_.insecure_mx)) {
       for (size_t i = 0; i < plan.candidates.size(); ++i) {
         hosts_[first + i] = policy::HostBehindInsecureMx(plan.candidates[i]);
       }
@@ -117,6 +143,9 @@ class PolicyJob : public std::enable_shared_from_this<PolicyJob> {
     for (size_t i = 0; i < plan.candidates.size(); ++i) {
       auto job = std::make_shared<HostJob>(
           resolver_, plan.candidates[i], port_, [self, slot = first + i](HostPolicy host) mutable {
+            if (self->mx_dnssec_ != dns::DnssecState::kSecure) {
+              host = policy::NoteInsecureMx(std::move(host));
+            }
             self->hosts_[slot] = std::move(host);
             if (self->pending_hosts_.fetch_sub(1, std::memory_order_acq_rel) == 1) self->Finish();
           });
@@ -124,15 +153,24 @@ class PolicyJob : public std::enable_shared_from_this<PolicyJob> {
     }
   }
 
-  void Finish() { std::move(done_)(policy::DecideDomain(domain_, port_, std::move(hosts_), note_)); }
+  void Finish() { Deliver(policy::DecideDomain(domain_, port_, std::move(hosts_), note_)); }
+
+  void Deliver(policy::DomainPolicy policy) {
+    policy.mx_dnssec = mx_dnssec_;
+    policy.canonical_domain = canonical_domain_;
+    std::move(done_)(std::move(policy));
+  }
 
   dns::Resolver& resolver_;
+  const Options& options_;
   const std::string domain_;
   const uint16_t port_;
   PolicyCallback done_;
   std::vector<HostPolicy> hosts_;  // one slot per host, each written once
   std::atomic<int> pending_hosts_{0};
   std::string note_;
+  dns::DnssecState mx_dnssec_ = dns::DnssecState::kIndeterminate;
+  std::string canonical_domain_;
 };
 
 policy::PeerVerdict Judge(const tlsa::DaneMatcher& matcher, const policy::DomainPolicy& policy,
@@ -140,7 +178,7 @@ policy::PeerVerdict Judge(const tlsa::DaneMatcher& matcher, const policy::Domain
   const HostPolicy* host = policy::FindHost(policy, mx_host);
   if (!policy::NeedsMatch(host)) return policy::DecidePeer(policy, mx_host, nullptr);
   absl::StatusOr<tlsa::MatchResult> match =
-      matcher.Match(chain, host->tlsa, host->ReferenceNames());
+      matcher.Match(chain, host->tlsa, policy::ReferenceNames(policy, *host));
   if (!match.ok()) {
     // The chain was checked at the edge; an error here is internal. Fail
     // closed: a DANE host without a match is a mismatch.
@@ -153,11 +191,13 @@ policy::PeerVerdict Judge(const tlsa::DaneMatcher& matcher, const policy::Domain
 
 }  // namespace
 
-DaneEngine::DaneEngine(dns::Resolver& resolver, const tlsa::DaneMatcher& matcher)
-    : resolver_(resolver), matcher_(matcher) {}
+DaneEngine::DaneEngine(dns::Resolver& resolver, const tlsa::DaneMatcher& matcher,
+                       Options options)
+    : resolver_(resolver), matcher_(matcher), options_(options) {}
 
 void DaneEngine::ResolvePolicy(std::string domain, uint16_t port, PolicyCallback done) {
-  std::make_shared<PolicyJob>(resolver_, std::move(domain), port, std::move(done))->Start();
+  std::make_shared<PolicyJob>(resolver_, options_, std::move(domain), port, std::move(done))
+      ->Start();
 }
 
 void DaneEngine::VerifyPeer(std::string domain, std::string mx_host, uint16_t port,

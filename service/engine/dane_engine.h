@@ -10,6 +10,7 @@
 #include "absl/functional/any_invocable.h"
 #include "service/dns/resolver.h"
 #include "service/policy/decision.h"
+#include "service/policy/rules.h"
 #include "service/tlsa/chain.h"
 #include "service/tlsa/matcher.h"
 
@@ -18,10 +19,15 @@ namespace danegate::engine {
 using PolicyCallback = absl::AnyInvocable<void(policy::DomainPolicy) &&>;
 using VerdictCallback = absl::AnyInvocable<void(policy::PeerVerdict) &&>;
 
+// The choices RFC 7672 leaves to the sender.
+struct Options {
+  policy::InsecureMxPolicy insecure_mx = policy::InsecureMxPolicy::kDane;
+};
+
 class DaneEngine {
  public:
   // `resolver` and `matcher` must outlive the engine and every request.
-  DaneEngine(dns::Resolver& resolver, const tlsa::DaneMatcher& matcher);
+  DaneEngine(dns::Resolver& resolver, const tlsa::DaneMatcher& matcher, Options options = {});
 
   // Resolves the delivery policy of `domain` (canonical, see
   // dns::CanonicalMailName) for SMTP on `port`. `done` runs exactly once, on
@@ -37,6 +43,7 @@ class DaneEngine {
  private:
   dns::Resolver& resolver_;
   const tlsa::DaneMatcher& matcher_;
+  const Options options_;
 };
 
 // Returns the verdict for `chain` against `records` given as trusted, with no

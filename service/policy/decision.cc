@@ -41,11 +41,4 @@ const char* ReasonName(Reason reason) {
   return "dns_failure";
 }
 
-std::vector<std::string> HostPolicy::ReferenceNames() const {
-  std::vector<std::string> names;
-  names.push_back(tlsa_base_domain.empty() ? host : tlsa_base_domain);
-  if (host != names.front()) names.push_back(host);
-  return names;
-}
-
 }  // namespace danegate::policy

@@ -53,15 +53,15 @@ struct HostPolicy {
   // The host's CNAME-expanded name when it differs from `host` (an MTA may
   // connect under either name); empty otherwise.
   std::string canonical_name;
-
-  // Returns the names a DANE-TA(2) leaf may carry (RFC 7672 §3.2.2): the
-  // TLSA base domain first (also the SNI name), then the MX host name.
-  std::vector<std::string> ReferenceNames() const;
 };
 
 // The answer to "how do I deliver to this domain?".
 struct DomainPolicy {
   std::string domain;
+  std::string canonical_domain;  // the domain's CNAME expansion, when it has one
+  // Whether the MX RRset was secure: behind an insecure one, hosts get DANE
+  // only from their own secure records (InsecureMxPolicy::kDane).
+  dns::DnssecState mx_dnssec = dns::DnssecState::kIndeterminate;
   uint16_t port = 25;
   Action action = Action::kDefer;
   Reason reason = Reason::kDnsFailure;

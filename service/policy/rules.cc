@@ -70,9 +70,19 @@ std::optional<HostPolicy> UnreachableIfUntrusted(const MxCandidate& c, const Dns
 
 }  // namespace
 
+absl::StatusOr<InsecureMxPolicy> ParseInsecureMxPolicy(absl::string_view flag,
+                                                      absl::string_view text) {
+  if (text == "dane") return InsecureMxPolicy::kDane;
+  if (text == "may") return InsecureMxPolicy::kMay;
+  return absl::InvalidArgumentError(absl::StrCat(flag, " '", text, "': want dane or may"));
+}
+
 MxPlan PlanFromMx(absl::string_view domain, uint16_t port, const DnsAnswer& mx) {
   MxPlan plan;
   plan.mx_dnssec = mx.dnssec;
+  if (!mx.canonical_name.empty() && !dns::SameName(mx.canonical_name, domain)) {
+    plan.canonical_domain = mx.canonical_name;
+  }
   // RFC 7672 §2.2.1: an MX lookup that fails or is bogus defers delivery;
   // it is never read as "no MX".
   if (mx.status == LookupStatus::kFailure) {
@@ -138,6 +148,20 @@ MxPlan PlanFromMx(absl::string_view domain, uint16_t port, const DnsAnswer& mx) 
   return plan;
 }
 
+bool EvaluateHosts(const MxPlan& plan, InsecureMxPolicy insecure_mx) {
+  return !plan.candidates.empty() &&
+         (plan.mx_dnssec == DnssecState::kSecure || insecure_mx == InsecureMxPolicy::kDane);
+}
+
+HostPolicy NoteInsecureMx(HostPolicy host) {
+  if (host.tls == TlsMode::kDane || host.tls == TlsMode::kMandatory) {
+    absl::StrAppend(&host.detail,
+                    " (the MX RRset is insecure; the host's own address and TLSA records are "
+                    "secure: RFC 7672 section 2.2.1, --insecure-mx-policy=dane)");
+  }
+  return host;
+}
+
 HostPolicy HostBehindInsecureMx(const MxCandidate& c) {
   return MakeHost(c, DnssecState::kInsecure, TlsMode::kOpportunistic, Reason::kInsecureNoDane,
                   "the MX RRset is not DNSSEC-signed: no DANE (RFC 7672 section 2.2.1)");
@@ -176,20 +200,51 @@ std::optional<HostPolicy> DecideFromAddresses(const MxCandidate& c, const DnsAns
   return std::nullopt;
 }
 
-std::vector<std::string> TlsaBaseDomains(const MxCandidate& c, const DnsAnswer& a,
-                                         const DnsAnswer& aaaa) {
+std::string ExpandedHostName(const MxCandidate& c, const DnsAnswer& a, const DnsAnswer& aaaa) {
   const DnsAnswer& answered = Usable(a) ? a : aaaa;
-  std::vector<std::string> bases;
   absl::StatusOr<std::string> expanded =
       dns::CanonicalMailName(answered.canonical_name, "canonical name");
-  if (expanded.ok() && *expanded != c.host) bases.push_back(*expanded);
+  return expanded.ok() && *expanded != c.host ? *expanded : "";
+}
+
+std::vector<std::string> TlsaBaseDomains(const MxCandidate& c, const DnsAnswer& a,
+                                         const DnsAnswer& aaaa) {
+  std::vector<std::string> bases;
+  if (std::string expanded = ExpandedHostName(c, a, aaaa); !expanded.empty()) {
+    bases.push_back(std::move(expanded));
+  }
   bases.push_back(c.host);
   return bases;
 }
 
+bool NeedsAliasCheck(const MxCandidate& c, const HostPolicy& decided, const DnsAnswer& a,
+                     const DnsAnswer& aaaa) {
+  return decided.tls == TlsMode::kOpportunistic && decided.reason == Reason::kInsecureNoDane &&
+         !ExpandedHostName(c, a, aaaa).empty();
+}
+
+std::optional<HostPolicy> DecideFromAlias(const MxCandidate& c, HostPolicy decided,
+                                          const DnsAnswer& alias) {
+  // A failed or bogus alias answer proves nothing: the host may be a DANE
+  // host behind a secure CNAME, so it is not used unauthenticated.
+  if (std::optional<HostPolicy> unreachable = UnreachableIfUntrusted(c, alias)) {
+    return unreachable;
+  }
+  // RFC 7672 §2.2.2: "If the initial CNAME response is also 'insecure',
+  // DANE TLS does not apply. Otherwise ... a search is performed for a TLSA
+  // record with the original input domain as the candidate TLSA base domain."
+  if (alias.dnssec == DnssecState::kSecure && alias.status == LookupStatus::kOk) {
+    return std::nullopt;
+  }
+  absl::StrAppend(&decided.detail, "; the CNAME at ", c.host, " is ",
+                  dns::DnssecStateName(alias.dnssec), " too");
+  return decided;
+}
+
 bool TryNextTlsaBase(const DnsAnswer& tlsa) {
-  return tlsa.dnssec == DnssecState::kSecure &&
-         (tlsa.status == LookupStatus::kNoData || tlsa.status == LookupStatus::kNxDomain);
+  if (tlsa.status == LookupStatus::kFailure || Untrustworthy(tlsa)) return false;
+  return tlsa.dnssec == DnssecState::kInsecure ||
+         tlsa.status == LookupStatus::kNoData || tlsa.status == LookupStatus::kNxDomain;
 }
 
 HostPolicy DecideFromTlsa(const MxCandidate& c, absl::string_view base_domain,
@@ -203,23 +258,25 @@ HostPolicy DecideFromTlsa(const MxCandidate& c, absl::string_view base_domain,
     return MakeHost(c, DnssecState::kInsecure, TlsMode::kOpportunistic, Reason::kInsecureNoDane,
                     absl::StrCat("TLSA RRset at ", tlsa.qname, " is not DNSSEC-signed: no DANE"));
   }
-  if (tlsa.status != LookupStatus::kOk || tlsa.tlsa.empty()) {
+  if (tlsa.status != LookupStatus::kOk) {
     return MakeHost(c, DnssecState::kSecure, TlsMode::kOpportunistic, Reason::kNoTlsa,
                     absl::StrCat("secure proof of no TLSA records for ", c.host));
   }
-  HostPolicy host = HostFromTrustedTlsa(c.host, tlsa.tlsa);
+  HostPolicy host = HostFromTrustedTlsa(c.host, tlsa.tlsa, tlsa.undecodable_records);
   host.preference = c.preference;
   host.tlsa_base_domain = std::string(base_domain);
   return host;
 }
 
-HostPolicy HostFromTrustedTlsa(absl::string_view host_name, std::vector<tlsa::TlsaRecord> records) {
+HostPolicy HostFromTrustedTlsa(absl::string_view host_name, std::vector<tlsa::TlsaRecord> records,
+                               size_t undecodable) {
   // A canonical order (DNS does not order an RRset) for stable answers.
   std::sort(records.begin(), records.end(), [](const auto& x, const auto& y) {
     return std::tie(x.usage, x.selector, x.matching_type, x.data) <
            std::tie(y.usage, y.selector, y.matching_type, y.data);
   });
   std::vector<std::string> unusable;
+  if (undecodable > 0) unusable.push_back(absl::StrCat(undecodable, " that cannot be read"));
   size_t usable = 0;
   for (const tlsa::TlsaRecord& record : records) {
     tlsa::Usability u = tlsa::Classify(record);
@@ -272,6 +329,19 @@ DomainPolicy DecideDomain(absl::string_view domain, uint16_t port, std::vector<H
   if (!note.empty()) absl::StrAppend(&policy.detail, "; ", note);
   policy.hosts = std::move(hosts);
   return policy;
+}
+
+std::vector<std::string> ReferenceNames(const DomainPolicy& policy, const HostPolicy& host) {
+  std::vector<std::string> names;
+  for (const std::string* name : {&host.tlsa_base_domain, &host.host, &policy.domain,
+                                  &policy.canonical_domain}) {
+    if (name->empty()) continue;
+    if (std::none_of(names.begin(), names.end(),
+                     [&](const std::string& n) { return dns::SameName(n, *name); })) {
+      names.push_back(*name);
+    }
+  }
+  return names;
 }
 
 const HostPolicy* FindHost(const DomainPolicy& policy, absl::string_view mx_host) {

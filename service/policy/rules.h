@@ -7,8 +7,10 @@
 #include <cstdint>
 #include <optional>
 #include <string>
-#include "absl/strings/string_view.h"
 #include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 
 #include "service/dns/answer.h"
 #include "service/policy/decision.h"
@@ -25,11 +27,22 @@ struct MxCandidate {
   uint16_t preference = 0;
 };
 
+// What to do with the hosts of an insecure MX RRset (RFC 7672 §2.2.1: an
+// SMTP client "MAY proceed to use DANE TLS" with hosts whose own address and
+// TLSA records are secure). As Postfix's smtp_tls_dane_insecure_mx_policy,
+// whose default at the dane security level is dane.
+enum class InsecureMxPolicy { kDane, kMay };
+
+// Parses "dane" or "may"; InvalidArgument naming `flag` otherwise.
+absl::StatusOr<InsecureMxPolicy> ParseInsecureMxPolicy(absl::string_view flag,
+                                                      absl::string_view text);
+
 // What the MX answer tells: either the domain is decided already, or the
 // hosts to evaluate, and whether the MX RRset was secure.
 struct MxPlan {
   std::optional<DomainPolicy> decided;
   dns::DnssecState mx_dnssec = dns::DnssecState::kIndeterminate;
+  std::string canonical_domain;             // the domain's CNAME expansion, if any
   std::vector<MxCandidate> candidates;      // hosts to evaluate, by preference
   std::vector<HostPolicy> invalid_hosts;    // MX targets that are not host names
   std::string note;                         // e.g. hosts dropped over the limit
@@ -40,8 +53,16 @@ struct MxPlan {
 // null MX → reject; no MX → the domain itself at preference 0.
 MxPlan PlanFromMx(absl::string_view domain, uint16_t port, const dns::DnsAnswer& mx);
 
-// Returns the policy of a host reached through an insecure MX RRset: no DANE
-// (RFC 7672 §2.2.1).
+// Returns true if the plan's hosts get their own address and TLSA lookups:
+// always behind a secure MX RRset, behind an insecure one under kDane.
+bool EvaluateHosts(const MxPlan& plan, InsecureMxPolicy insecure_mx);
+
+// Returns `host`, evaluated behind an insecure MX RRset under kDane, with
+// that said in its detail when its own records gave it TLS.
+HostPolicy NoteInsecureMx(HostPolicy host);
+
+// Returns the policy of a host reached through an insecure MX RRset under
+// kMay: no DANE (RFC 7672 §2.2.1).
 HostPolicy HostBehindInsecureMx(const MxCandidate& candidate);
 
 // Returns the host's policy when its A/AAAA answers decide it (failure,
@@ -51,6 +72,11 @@ std::optional<HostPolicy> DecideFromAddresses(const MxCandidate& candidate,
                                               const dns::DnsAnswer& a,
                                               const dns::DnsAnswer& aaaa);
 
+// Returns the host's CNAME-expanded name from its address answers when it
+// differs from the host name, or "".
+std::string ExpandedHostName(const MxCandidate& candidate, const dns::DnsAnswer& a,
+                             const dns::DnsAnswer& aaaa);
+
 // Returns the TLSA base domains to try, in order (RFC 7672 §2.2.2): the
 // CNAME-expanded host name from the address answers first, then the MX host
 // name itself when it differs.
@@ -58,8 +84,24 @@ std::vector<std::string> TlsaBaseDomains(const MxCandidate& candidate,
                                          const dns::DnsAnswer& a,
                                          const dns::DnsAnswer& aaaa);
 
-// Returns true if the TLSA answer is a secure proof of no records, so the
-// next base domain (if any) should be tried.
+// RFC 7672 §2.2.2: a host whose addresses are insecure but were reached
+// through a CNAME: true when `decided` (from DecideFromAddresses) is that
+// case, and the alias's own answer must be looked up, because a secure
+// alias makes the original name a TLSA base domain.
+bool NeedsAliasCheck(const MxCandidate& candidate, const HostPolicy& decided,
+                     const dns::DnsAnswer& a, const dns::DnsAnswer& aaaa);
+
+// Applies the answer to the CNAME question for the host name: nullopt when
+// the alias is secure (look up TLSA at the host name itself); otherwise the
+// host's policy: `decided` when the alias is insecure too ("DANE TLS does
+// not apply"), unreachable when it is bogus or failed.
+std::optional<HostPolicy> DecideFromAlias(const MxCandidate& candidate, HostPolicy decided,
+                                          const dns::DnsAnswer& alias);
+
+// Returns true if the TLSA answer sends the search to the next base domain
+// (RFC 7672 §2.2.3: "If any 'insecure' records are encountered, or the TLSA
+// records don't exist, the next candidate TLSA base domain is tried"): a
+// secure denial, or an insecure answer. Never after a failure or bogus data.
 bool TryNextTlsaBase(const dns::DnsAnswer& tlsa);
 
 // Applies the TLSA rules to the answer for `base_domain`: bogus or failed →
@@ -70,12 +112,21 @@ HostPolicy DecideFromTlsa(const MxCandidate& candidate, absl::string_view base_d
 
 // Returns the policy of a host whose TLSA RRset is given (trusted) rather
 // than looked up: the offline `danegate match`.
-HostPolicy HostFromTrustedTlsa(absl::string_view host, std::vector<tlsa::TlsaRecord> records);
+// `undecodable` counts records of the RRset whose data could not be read
+// (unusable, RFC 7671 §9).
+HostPolicy HostFromTrustedTlsa(absl::string_view host, std::vector<tlsa::TlsaRecord> records,
+                               size_t undecodable = 0);
 
 // Combines the host policies: deliver if any host is reachable, otherwise
 // defer with the first host's reason.
 DomainPolicy DecideDomain(absl::string_view domain, uint16_t port, std::vector<HostPolicy> hosts,
                           absl::string_view note = "");
+
+// Returns the names a DANE-TA(2) leaf of `host` may carry (RFC 7672 §3.2.2):
+// the TLSA base domain (also the SNI name), the MX host name, and the
+// next-hop domain with its CNAME expansion ("MUST be included as a second
+// reference identifier"), each once.
+std::vector<std::string> ReferenceNames(const DomainPolicy& policy, const HostPolicy& host);
 
 // Returns the host named `mx_host` in `policy`, by its MX name or its
 // CNAME-expanded name, or nullptr.

@@ -82,6 +82,11 @@ absl::StatusOr<ParsedFlags> ParseServerFlags(const std::vector<std::string>& arg
   flags.String("audit-log", &c.audit_log, "FILE",
                "one JSON line per decision: a file, '-' for stdout (default), '' for none");
   dns::AddResolverFlags(flags, resolver);
+  std::string insecure_mx = "dane";
+  flags.String("insecure-mx-policy", &insecure_mx, "dane|may",
+               "hosts behind an insecure MX RRset: DANE from their own secure address and "
+               "TLSA records (dane, the default, as Postfix at its dane level), or never "
+               "(may) (RFC 7672 section 2.2.1)");
   flags.String("cache-max-entries", &cache_entries, "N",
                "DNS answers kept in memory, least recently used evicted (default 100000)");
   flags.String("cache-max-ttl", &max_ttl, "DURATION", "longest time an answer is kept (default 6h)");
@@ -170,6 +175,10 @@ absl::StatusOr<ParsedFlags> ParseServerFlags(const std::vector<std::string>& arg
     c.client_ca_pem = *std::move(ca);
   }
 
+  absl::StatusOr<policy::InsecureMxPolicy> insecure =
+      policy::ParseInsecureMxPolicy("--insecure-mx-policy", insecure_mx);
+  if (!insecure.ok()) return insecure.status();
+  c.engine.insecure_mx = *insecure;
   absl::StatusOr<dns::ResolverConfig> resolver_config = dns::ResolverConfigFrom(resolver);
   if (!resolver_config.ok()) return resolver_config.status();
   c.resolver = *std::move(resolver_config);

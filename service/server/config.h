@@ -11,6 +11,7 @@
 #include "absl/time/time.h"
 #include "service/dns/caching_resolver.h"
 #include "service/dns/resolver_config.h"
+#include "service/engine/dane_engine.h"
 
 namespace danegate::server {
 
@@ -29,6 +30,7 @@ struct ServerConfig {
   std::string health_listen;   // empty: health only on --listen
   std::string audit_log = "-";
   dns::ResolverConfig resolver;
+  engine::Options engine;
   dns::CacheLimits cache;
   absl::Duration grace_period = absl::Seconds(10);
   absl::Duration health_interval = absl::Seconds(5);

@@ -85,7 +85,7 @@ int Serve(const ServerConfig& config, sigset_t& stop_signals) {
   Metrics metrics;
   InstrumentedResolver upstream(*validating->resolver, metrics);
   dns::CachingResolver cache(upstream, config.cache);
-  engine::DaneEngine engine(cache, **matcher);
+  engine::DaneEngine engine(cache, **matcher, config.engine);
   ValidatorService service(engine, metrics, **audit, config.max_request_bytes);
 
   grpc::EnableDefaultHealthCheckService(true);

@@ -12,25 +12,83 @@
 namespace danegate::tlsa {
 namespace {
 
-// Returns true if `der` is exactly one DER SEQUENCE (tag 0x30, definite
-// length, content filling the rest of the buffer). Enough to reject data
-// that cannot be a certificate or SubjectPublicKeyInfo before OpenSSL sees it.
-bool IsSingleDerSequence(absl::string_view der) {
-  if (der.size() < 2 || static_cast<uint8_t>(der[0]) != 0x30) return false;
-  const auto first = static_cast<uint8_t>(der[1]);
+// DER tags used below (X.690 §8).
+constexpr uint8_t kTagSequence = 0x30;
+constexpr uint8_t kTagOid = 0x06;
+constexpr uint8_t kTagBitString = 0x03;
+
+// Takes one DER element (tag, definite minimal length, content) off the
+// front of `in`; false on anything else (indefinite or non-minimal
+// lengths, a length past the end).
+bool TakeElement(absl::string_view& in, uint8_t& tag, absl::string_view& content) {
+  if (in.size() < 2) return false;
+  tag = static_cast<uint8_t>(in[0]);
+  if ((tag & 0x1f) == 0x1f) return false;  // high tag numbers: none in these structures
+  const auto first = static_cast<uint8_t>(in[1]);
   size_t header = 2;
   size_t length = first;
   if (first & 0x80) {
     const size_t octets = first & 0x7f;
-    if (octets == 0 || octets > 3 || der.size() < 2 + octets) return false;
+    if (octets == 0 || octets > 3 || in.size() < 2 + octets) return false;
+    if (static_cast<uint8_t>(in[2]) == 0) return false;  // DER: no leading zero octet
     length = 0;
-    for (size_t i = 0; i < octets; ++i) {
-      length = (length << 8) | static_cast<uint8_t>(der[2 + i]);
-    }
+    for (size_t i = 0; i < octets; ++i) length = (length << 8) | static_cast<uint8_t>(in[2 + i]);
     header += octets;
     if (length < 0x80) return false;  // DER requires the short form here
   }
-  return der.size() - header == length;
+  if (in.size() - header < length) return false;
+  content = in.substr(header, length);
+  in.remove_prefix(header + length);
+  return true;
+}
+
+// Takes one element with tag `want` off the front of `in`.
+bool Take(absl::string_view& in, uint8_t want, absl::string_view& content) {
+  uint8_t tag = 0;
+  return TakeElement(in, tag, content) && tag == want;
+}
+
+// An AlgorithmIdentifier (RFC 5280 §4.1.1.2): SEQUENCE { OID, parameters
+// OPTIONAL }.
+bool IsAlgorithmIdentifier(absl::string_view der) {
+  absl::string_view content, oid, parameters;
+  uint8_t tag = 0;
+  if (!Take(der, kTagSequence, content) || !der.empty()) return false;
+  if (!Take(content, kTagOid, oid) || oid.empty()) return false;
+  return content.empty() || (TakeElement(content, tag, parameters) && content.empty());
+}
+
+// A BIT STRING whose first content octet (unused bits) is 0..7.
+bool IsBitString(absl::string_view der) {
+  absl::string_view bits;
+  return Take(der, kTagBitString, bits) && der.empty() && !bits.empty() &&
+         static_cast<uint8_t>(bits[0]) < 8;
+}
+
+// RFC 5280 §4.1: SubjectPublicKeyInfo ::= SEQUENCE { algorithm
+// AlgorithmIdentifier, subjectPublicKey BIT STRING }, spanning `der`.
+bool IsSubjectPublicKeyInfo(absl::string_view der) {
+  absl::string_view spki;
+  if (!Take(der, kTagSequence, spki) || !der.empty()) return false;
+  absl::string_view algorithm = spki;
+  absl::string_view ignored;
+  if (!Take(spki, kTagSequence, ignored)) return false;
+  algorithm.remove_suffix(spki.size());
+  return IsAlgorithmIdentifier(algorithm) && IsBitString(spki);
+}
+
+// RFC 5280 §4.1: Certificate ::= SEQUENCE { tbsCertificate SEQUENCE,
+// signatureAlgorithm AlgorithmIdentifier, signatureValue BIT STRING },
+// spanning `der`.
+bool IsCertificate(absl::string_view der) {
+  absl::string_view certificate, tbs;
+  if (!Take(der, kTagSequence, certificate) || !der.empty()) return false;
+  if (!Take(certificate, kTagSequence, tbs) || tbs.empty()) return false;
+  absl::string_view algorithm = certificate;
+  absl::string_view ignored;
+  if (!Take(certificate, kTagSequence, ignored)) return false;
+  algorithm.remove_suffix(certificate.size());
+  return IsAlgorithmIdentifier(algorithm) && IsBitString(certificate);
 }
 
 }  // namespace
@@ -48,8 +106,13 @@ Usability Classify(const TlsaRecord& r) {
   }
   switch (r.matching_type) {
     case kExact:
-      if (!IsSingleDerSequence(r.data)) {
-        return {false, "exact-match data is not a DER certificate or key"};
+      // RFC 7671 §9: malformed records are discarded before anything else;
+      // the TLS library would drop them at match time, leaving a host that
+      // never authenticates.
+      if (r.selector == kSpki ? !IsSubjectPublicKeyInfo(r.data) : !IsCertificate(r.data)) {
+        return {false, r.selector == kSpki
+                           ? "exact-match data is not a DER SubjectPublicKeyInfo"
+                           : "exact-match data is not a DER certificate"};
       }
       return {true, ""};
     case kSha256:

@@ -97,6 +97,10 @@ class CertSet:
                                                       "mx-ta-full.dane.test"],
                              issuer=self.inter)
         self.ta_wrong = issue("wrong.example", sans=["wrong.example"], issuer=self.inter)
+        # Names only the recipient domain (RFC 7672 §3.2.2: the next-hop
+        # domain is a reference identifier), not the MX host.
+        self.ta_domain = issue("d-ta-domain.dane.test", sans=["d-ta-domain.dane.test"],
+                               issuer=self.inter)
         # A second, unrelated CA: what one MX host's TLSA record trusts must
         # not make another host's certificate from it pass.
         self.root2 = issue("danegate lab second root CA", ca=True, days=365)
@@ -109,6 +113,7 @@ class CertSet:
             "ta": [self.ta_leaf, self.inter, self.root],
             "ta_no_root": [self.ta_leaf, self.inter],
             "ta_wrong_name": [self.ta_wrong, self.inter, self.root],
+            "ta_domain": [self.ta_domain, self.inter, self.root],
             "ta2": [self.ta2_leaf, self.root2],
         }
         for name, chain in self.chains.items():

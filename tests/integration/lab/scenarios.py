@@ -119,6 +119,26 @@ def dane_test_records(certs):
     # The opportunistic name the MTA tests make fail after routing.
     r += ["mx-opp-flaky A 127.0.0.3", "d-mixed-flaky MX 10 mx-mismatch",
           "d-mixed-flaky MX 20 mx-opp-flaky"]
+    # RFC 7672 §2.2.2: a secure CNAME into the unsigned zone; TLSA at the
+    # original name.
+    r += ["alias-insec CNAME mx.insec", f"_25._tcp.alias-insec TLSA {ee.tlsa(3, 1, 1)}",
+          "d-cname-insec MX 10 alias-insec"]
+    # RFC 7672 §2.2.3: TLSA at the expanded name is insecure (its owner is
+    # a CNAME into the unsigned zone): the original name is tried next.
+    r += _a("mx-tlsainsec") + ["_25._tcp.mx-tlsainsec CNAME tlsa.insec",
+                               "alias-tlsainsec CNAME mx-tlsainsec",
+                               f"_25._tcp.alias-tlsainsec TLSA {ee.tlsa(3, 1, 1)}",
+                               "d-tlsa-insec MX 10 alias-tlsainsec"]
+    # RFC 7671 §9: a 3 1 0 record whose data is a DER SEQUENCE but no
+    # SubjectPublicKeyInfo is malformed: unusable, TLS mandatory.
+    r += _a("mx-malformed") + ["_25._tcp.mx-malformed TLSA 3 1 0 3003020100",
+                               "d-malformed MX 10 mx-malformed"]
+    # RFC 7672 §3.2.2: a DANE-TA host whose certificate names the domain.
+    r += _a("mx-ta-dom") + [f"_25._tcp.mx-ta-dom TLSA {root.tlsa(2, 1, 1)}",
+                            "d-ta-domain MX 10 mx-ta-dom"]
+    # An MX host name with an underscore: DNS allows it, and so does Postfix.
+    r += _a("mx_under") + [f"_25._tcp.mx_under TLSA {ee.tlsa(3, 1, 1)}",
+                           "d-underscore MX 10 mx_under"]
     # Names used by one service test each (coalescing, TTL expiry), so no
     # other test warms a cache for them.
     for name in ("coalesce", "ttl"):
@@ -137,6 +157,10 @@ def child_records(zone):
         "unsuppds": ["@ MX 10 mx"] + _a("mx") + ["_25._tcp.mx TLSA 3 1 1 " + "33" * 32],
         "unsuppalg": ["@ MX 10 mx"] + _a("mx") + ["_25._tcp.mx TLSA 3 1 1 " + "33" * 32],
         "insec": ["@ MX 10 mx"] + _a("mx") + ["_25._tcp.mx TLSA 3 1 1 " + "22" * 32,
+                                              "tlsa TLSA 3 1 1 " + "22" * 32,
+                                              # RFC 7672 §2.2.1: an insecure MX RRset
+                                              # naming a host with secure TLSA records.
+                                              "dane-mx MX 10 mx-311.dane.test.",
                                               # at 127.0.0.2: no STARTTLS in the Exim tests
                                               "plain MX 10 mx-plain", "mx-plain A 127.0.0.2"],
     }[zone]
@@ -248,6 +272,29 @@ SCENARIOS = [
              [Verify(f"d-nomx.{D}", "ee", "deliver", True, "dane_authenticated")]),
     Scenario("null MX", f"d-nullmx.{D}", "reject", "null_mx"),
     Scenario("domain proven not to exist", f"nonexistent.{D}", "reject", "domain_not_found"),
+    Scenario("secure CNAME'd MX host into an unsigned zone: TLSA at the original name "
+             "(RFC 7672 §2.2.2)", f"d-cname-insec.{D}", "deliver", "dane_required",
+             [(f"alias-insec.{D}", "dane")],
+             [Verify(f"alias-insec.{D}", "ee", "deliver", True, "dane_authenticated"),
+              Verify(f"alias-insec.{D}", "other", "defer", False, "dane_mismatch")]),
+    Scenario("insecure TLSA at the expanded name: the original name next (RFC 7672 §2.2.3)",
+             f"d-tlsa-insec.{D}", "deliver", "dane_required",
+             [(f"alias-tlsainsec.{D}", "dane")],
+             [Verify(f"alias-tlsainsec.{D}", "ee", "deliver", True, "dane_authenticated")]),
+    Scenario("exact-match record that is no key: unusable (RFC 7671 §9)", f"d-malformed.{D}",
+             "deliver", "tlsa_unusable", [(f"mx-malformed.{D}", "mandatory")],
+             [Verify(f"mx-malformed.{D}", "other", "deliver", False, "tlsa_unusable")]),
+    Scenario("dane-ta certificate naming the recipient domain (RFC 7672 §3.2.2)",
+             f"d-ta-domain.{D}", "deliver", "dane_required", [(f"mx-ta-dom.{D}", "dane")],
+             [Verify(f"mx-ta-dom.{D}", "ta_domain", "deliver", True, "dane_authenticated"),
+              Verify(f"mx-ta-dom.{D}", "ta_wrong_name", "defer", False, "dane_mismatch")]),
+    Scenario("MX host name with an underscore", f"d-underscore.{D}", "deliver", "dane_required",
+             [(f"mx_under.{D}", "dane")],
+             [Verify(f"mx_under.{D}", "ee", "deliver", True, "dane_authenticated")]),
+    Scenario("insecure MX RRset, host with secure TLSA: DANE (RFC 7672 §2.2.1)",
+             f"dane-mx.insec.{D}", "deliver", "dane_required", [(f"mx-311.{D}", "dane")],
+             [Verify(f"mx-311.{D}", "ee", "deliver", True, "dane_authenticated"),
+              Verify(f"mx-311.{D}", "other", "defer", False, "dane_mismatch")]),
     Scenario("host outside the DANE domain's MX set", f"d-311.{D}", "deliver", "dane_required",
              [(f"mx-311.{D}", "dane")],
              [Verify(f"mx-notlsa.{D}", "ee", "defer", False, "host_not_in_policy")]),

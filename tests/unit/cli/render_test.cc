@@ -26,7 +26,8 @@ TEST(PolicyJsonTest, HasTheContractFields) {
   t->set_data("\x01\xab");
   EXPECT_EQ(PolicyJson(p),
             "{\"domain\":\"example.com\",\"action\":\"deliver\",\"authenticated\":false,"
-            "\"reason\":\"dane_required\",\"detail\":\"d\",\"mx\":[{\"host\":\"mx.example.com\","
+            "\"reason\":\"dane_required\",\"detail\":\"d\",\"mx_dnssec\":\"unspecified\","
+            "\"canonical_domain\":\"\",\"mx\":[{\"host\":\"mx.example.com\","
             "\"preference\":10,\"dnssec\":\"secure\",\"tls\":\"dane\",\"reason\":\"unspecified\","
             "\"detail\":\"\",\"tlsa_base_domain\":\"\",\"canonical_name\":\"\",\"tlsa\":[{\"usage\":3,\"selector\":1,"
             "\"matching_type\":1,\"data\":\"01ab\"}]}]}");

@@ -52,9 +52,44 @@ Rr Mx(const std::string& owner, uint16_t preference, const std::string& exchange
   return {owner, 15, U16(preference) + Name(exchange)};
 }
 
-DnsAnswer Read(const std::string& message, const std::string& qname = "a.example") {
-  return AnswerFromWire(qname, RrType::kMx, DnssecState::kSecure,
+DnsAnswer Read(const std::string& message, const std::string& qname = "a.example",
+               RrType type = RrType::kMx) {
+  return AnswerFromWire(qname, type, DnssecState::kSecure,
                         reinterpret_cast<const unsigned char*>(message.data()), message.size());
+}
+
+// RFC 7672 §2.2.2 needs the alias's own answer: a CNAME question is
+// answered by the CNAME at the name, not followed.
+TEST(AnswerFromWireTest, CnameQuestionReadsTheAliasItself) {
+  const DnsAnswer alias = Read(Message("mx.example", 5, 0, {Cname("mx.example", "t.example")}),
+                               "mx.example", RrType::kCname);
+  EXPECT_EQ(alias.status, LookupStatus::kOk);
+  EXPECT_EQ(alias.canonical_name, "t.example");
+  EXPECT_EQ(alias.dnssec, DnssecState::kSecure);
+  const DnsAnswer none = Read(Message("mx.example", 5, 0, {}), "mx.example", RrType::kCname);
+  EXPECT_EQ(none.status, LookupStatus::kNoData);
+  EXPECT_EQ(none.canonical_name, "mx.example");
+}
+
+// RFC 7671 §9: TLSA records that cannot be read are unusable, never
+// absent: an RRset of them is not NODATA (which would allow cleartext).
+TEST(AnswerFromWireTest, TlsaRecordsThatCannotBeReadAreNotNoData) {
+  for (const std::string& rdata : {std::string("\x03\x01", 2), std::string()}) {
+    const DnsAnswer got = Read(Message("_25._tcp.mx.example", 52, 0,
+                                       {{"_25._tcp.mx.example", 52, rdata}}),
+                               "_25._tcp.mx.example", RrType::kTlsa);
+    EXPECT_NE(got.status, LookupStatus::kNoData) << rdata.size();
+    EXPECT_TRUE(got.status == LookupStatus::kFailure ||
+                (got.status == LookupStatus::kOk && got.undecodable_records == 1))
+        << rdata.size() << " " << LookupStatusName(got.status) << " " << got.error;
+  }
+  // Beside a good record, the bad one is counted.
+  const DnsAnswer mixed = Read(Message("_25._tcp.mx.example", 52, 0,
+                                       {{"_25._tcp.mx.example", 52, std::string("\x03\x01", 2)},
+                                        {"_25._tcp.mx.example", 52,
+                                         std::string("\x03\x01\x01", 3) + std::string(32, 'a')}}),
+                               "_25._tcp.mx.example", RrType::kTlsa);
+  EXPECT_NE(mixed.status, LookupStatus::kNoData);
 }
 
 TEST(AnswerFromWireTest, FollowsTheCnameChainToTheRecords) {

@@ -95,13 +95,72 @@ TEST_F(DaneEngineTest, SecureMxWithTwoHostsResolvesBothInParallel) {
   EXPECT_EQ(got.hosts[1].reason, Reason::kNoTlsa);
 }
 
-TEST_F(DaneEngineTest, InsecureMxAsksNothingMore) {
+TEST_F(DaneEngineTest, InsecureMxUnderMayAsksNothingMore) {
+  DaneEngine may(resolver_, *matcher_, {.insecure_mx = policy::InsecureMxPolicy::kMay});
   resolver_.Set("example.com", RrType::kMx,
                 MxAnswer(DnssecState::kInsecure, {{10, "mx.example.com"}}));
-  const policy::DomainPolicy got = Resolve("example.com");
-  EXPECT_EQ(got.action, Action::kDeliver);
-  EXPECT_EQ(got.reason, Reason::kInsecureNoDane);
+  std::optional<policy::DomainPolicy> got;
+  may.ResolvePolicy("example.com", 25, [&](policy::DomainPolicy p) { got = std::move(p); });
+  resolver_.Flush();
+  ASSERT_TRUE(got.has_value());
+  EXPECT_EQ(got->action, Action::kDeliver);
+  EXPECT_EQ(got->reason, Reason::kInsecureNoDane);
+  EXPECT_EQ(got->mx_dnssec, DnssecState::kInsecure);
   EXPECT_THAT(resolver_.asked(), ElementsAre("MX example.com"));
+}
+
+// RFC 7672 §2.2.1 "MAY proceed to use DANE TLS": the default, as Postfix's
+// smtp_tls_dane_insecure_mx_policy at the dane level.
+TEST_F(DaneEngineTest, InsecureMxHostWithSecureRecordsGetsDaneByDefault) {
+  const testing::TestCert cert = testing::Issue({"mx"});
+  resolver_.Set("example.com", RrType::kMx,
+                MxAnswer(DnssecState::kInsecure, {{10, "mx.example.net"}}));
+  resolver_.Set("mx.example.net", RrType::kA, AddrAnswer());
+  resolver_.Set("mx.example.net", RrType::kAaaa, Secure(LookupStatus::kNoData));
+  resolver_.Set("_25._tcp.mx.example.net", RrType::kTlsa, TlsaAnswer({cert.Tlsa(3, 1, 1)}));
+  const policy::DomainPolicy got = Resolve("example.com");
+  EXPECT_EQ(got.mx_dnssec, DnssecState::kInsecure);
+  ASSERT_EQ(got.hosts.size(), 1u);
+  EXPECT_EQ(got.hosts[0].tls, TlsMode::kDane);
+  EXPECT_THAT(got.hosts[0].detail, ::testing::HasSubstr("MX RRset is insecure"));
+}
+
+// RFC 7672 §2.2.2: a secure CNAME into an unsigned zone: the addresses are
+// insecure, the alias is not, so TLSA is looked up at the original name.
+TEST_F(DaneEngineTest, SecureAliasToAnUnsignedTargetUsesTheOriginalName) {
+  const testing::TestCert cert = testing::Issue({"mx"});
+  resolver_.Set("example.com", RrType::kMx, MxAnswer(DnssecState::kSecure, {{10, "mx.example.com"}}));
+  DnsAnswer insecure = AddrAnswer("mx.unsigned.example");
+  insecure.dnssec = DnssecState::kInsecure;
+  resolver_.Set("mx.example.com", RrType::kA, insecure);
+  resolver_.Set("mx.example.com", RrType::kAaaa, insecure);
+  DnsAnswer alias = Secure(LookupStatus::kOk);
+  alias.canonical_name = "mx.unsigned.example";
+  resolver_.Set("mx.example.com", RrType::kCname, alias);
+  resolver_.Set("_25._tcp.mx.example.com", RrType::kTlsa, TlsaAnswer({cert.Tlsa(3, 1, 1)}));
+  const policy::DomainPolicy got = Resolve("example.com");
+  ASSERT_EQ(got.hosts.size(), 1u);
+  EXPECT_EQ(got.hosts[0].tls, TlsMode::kDane);
+  EXPECT_EQ(got.hosts[0].tlsa_base_domain, "mx.example.com");
+  EXPECT_EQ(got.hosts[0].canonical_name, "mx.unsigned.example");
+  EXPECT_THAT(resolver_.asked(), Not(Contains("TLSA _25._tcp.mx.unsigned.example")));
+}
+
+// RFC 7672 §2.2.3: insecure TLSA records at the expanded name send the
+// search on to the original name.
+TEST_F(DaneEngineTest, InsecureTlsaAtTheExpandedNameTriesTheOriginal) {
+  const testing::TestCert cert = testing::Issue({"mx"});
+  resolver_.Set("example.com", RrType::kMx, MxAnswer(DnssecState::kSecure, {{10, "alias.example.com"}}));
+  resolver_.Set("alias.example.com", RrType::kA, AddrAnswer("real.example.net"));
+  resolver_.Set("alias.example.com", RrType::kAaaa, Secure(LookupStatus::kNoData));
+  DnsAnswer insecure = TlsaAnswer({cert.Tlsa(3, 1, 1)});
+  insecure.dnssec = DnssecState::kInsecure;
+  resolver_.Set("_25._tcp.real.example.net", RrType::kTlsa, insecure);
+  resolver_.Set("_25._tcp.alias.example.com", RrType::kTlsa, TlsaAnswer({cert.Tlsa(3, 1, 1)}));
+  const policy::DomainPolicy got = Resolve("example.com");
+  ASSERT_EQ(got.hosts.size(), 1u);
+  EXPECT_EQ(got.hosts[0].tls, TlsMode::kDane);
+  EXPECT_EQ(got.hosts[0].tlsa_base_domain, "alias.example.com");
 }
 
 TEST_F(DaneEngineTest, InsecureAddressesSkipTlsa) {

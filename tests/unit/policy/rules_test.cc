@@ -195,14 +195,110 @@ TEST(TlsaBaseDomainsTest, ExpandedNameFirstThenOriginal) {
               ElementsAre("mx.example.com"));
 }
 
-TEST(TryNextTlsaBaseTest, OnlyAfterASecureDenial) {
-  EXPECT_TRUE(TryNextTlsaBase(Tlsa(kNoData, kSecure)));
-  EXPECT_TRUE(TryNextTlsaBase(Tlsa(kNx, kSecure)));
-  EXPECT_FALSE(TryNextTlsaBase(Tlsa(kNoData, kInsecure)));
-  EXPECT_FALSE(TryNextTlsaBase(Tlsa(kNx, kBogus)));
-  EXPECT_FALSE(TryNextTlsaBase(Tlsa(kFail, kIndeterminate)));
-  EXPECT_FALSE(TryNextTlsaBase(Tlsa(kOk, kSecure, {k311})));
+TEST(TryNextTlsaBaseTest, Rfc7672Section2_2_3AfterADenialOrInsecureRecords) {
+  struct Row {
+    std::string name;
+    DnsAnswer tlsa;
+    bool want;
+  };
+  const Row rows[] = {
+      {"secure NODATA", Tlsa(kNoData, kSecure), true},
+      {"secure NXDOMAIN", Tlsa(kNx, kSecure), true},
+      // "If any 'insecure' records are encountered ... the next candidate
+      // TLSA base domain is tried instead."
+      {"insecure records", Tlsa(kOk, kInsecure, {k311}), true},
+      {"insecure NODATA", Tlsa(kNoData, kInsecure), true},
+      {"secure records decide", Tlsa(kOk, kSecure, {k311}), false},
+      {"secure unusable records decide", Tlsa(kOk, kSecure, {kPkix}), false},
+      {"bogus stops", Tlsa(kNx, kBogus), false},
+      {"indeterminate stops", Tlsa(kOk, kIndeterminate, {k311}), false},
+      {"failure stops", Tlsa(kFail, kIndeterminate), false},
+  };
+  for (const Row& row : rows) EXPECT_EQ(TryNextTlsaBase(row.tlsa), row.want) << row.name;
 }
+
+// RFC 7672 §2.2.2: insecure addresses reached through a CNAME.
+TEST(AliasTest, Rfc7672Section2_2_2SecureCnameToAnInsecureTarget) {
+  const DnsAnswer via_alias = Addr(kOk, kInsecure, "mx.unsigned.example");
+  const HostPolicy insecure = *DecideFromAddresses(kMx, via_alias, Addr(kNoData, kInsecure));
+  EXPECT_TRUE(NeedsAliasCheck(kMx, insecure, via_alias, Addr(kNoData, kInsecure)));
+  // No CNAME: nothing more to ask.
+  const DnsAnswer direct = Addr(kOk, kInsecure);
+  EXPECT_FALSE(NeedsAliasCheck(kMx, *DecideFromAddresses(kMx, direct, direct), direct, direct));
+
+  struct Row {
+    std::string name;
+    DnsAnswer alias;
+    bool want_tlsa_at_original;
+    TlsMode want_tls;
+  };
+  auto alias = [](LookupStatus status, DnssecState dnssec) {
+    DnsAnswer a = Answer("mx.example.com", status, dnssec);
+    if (status == kOk) a.canonical_name = "mx.unsigned.example";
+    return a;
+  };
+  const Row rows[] = {
+      {"secure CNAME: TLSA at the original name", alias(kOk, kSecure), true, TlsMode::kDane},
+      {"insecure CNAME: DANE does not apply", alias(kOk, kInsecure), false,
+       TlsMode::kOpportunistic},
+      {"bogus CNAME: unreachable", alias(kOk, kBogus), false, TlsMode::kUnreachable},
+      {"failed CNAME lookup: unreachable, never cleartext", alias(kFail, kIndeterminate), false,
+       TlsMode::kUnreachable},
+  };
+  for (const Row& row : rows) {
+    const std::optional<HostPolicy> got = DecideFromAlias(kMx, insecure, row.alias);
+    EXPECT_EQ(!got.has_value(), row.want_tlsa_at_original) << row.name;
+    if (got.has_value()) {
+      EXPECT_EQ(got->tls, row.want_tls) << row.name;
+    }
+  }
+}
+
+TEST(InsecureMxTest, Rfc7672Section2_2_1HostsAreEvaluatedUnderDane) {
+  const MxPlan secure = PlanFromMx("example.com", 25, Mx(kOk, kSecure, {{10, "mx.example.com"}}));
+  const MxPlan insecure =
+      PlanFromMx("example.com", 25, Mx(kOk, kInsecure, {{10, "mx.example.com"}}));
+  EXPECT_TRUE(EvaluateHosts(secure, InsecureMxPolicy::kDane));
+  EXPECT_TRUE(EvaluateHosts(secure, InsecureMxPolicy::kMay));
+  EXPECT_TRUE(EvaluateHosts(insecure, InsecureMxPolicy::kDane));
+  EXPECT_FALSE(EvaluateHosts(insecure, InsecureMxPolicy::kMay));
+  EXPECT_EQ(*ParseInsecureMxPolicy("--insecure-mx-policy", "dane"), InsecureMxPolicy::kDane);
+  EXPECT_EQ(*ParseInsecureMxPolicy("--insecure-mx-policy", "may"), InsecureMxPolicy::kMay);
+  EXPECT_FALSE(ParseInsecureMxPolicy("--insecure-mx-policy", "encrypt").ok());
+}
+
+TEST(ReferenceNamesTest, Rfc7672Section3_2_2NextHopDomainIncluded) {
+  DomainPolicy policy;
+  policy.domain = "example.com";
+  HostPolicy host = DecideFromTlsa(kMx, "real.example.net", Tlsa(kOk, kSecure, {k211}));
+  EXPECT_THAT(ReferenceNames(policy, host),
+              ElementsAre("real.example.net", "mx.example.com", "example.com"));
+  // The domain's CNAME expansion too; each name once.
+  policy.canonical_domain = "mail.example.org";
+  EXPECT_THAT(ReferenceNames(policy, host), ElementsAre("real.example.net", "mx.example.com",
+                                                        "example.com", "mail.example.org"));
+  policy.domain = "MX.example.com";  // no MX: the domain is the host
+  policy.canonical_domain = "";
+  EXPECT_THAT(ReferenceNames(policy, host), ElementsAre("real.example.net", "mx.example.com"));
+}
+
+TEST(PlanFromMxTest, RecordsTheDomainsCnameExpansion) {
+  DnsAnswer mx = Mx(kOk, kSecure, {{10, "mx.example.com"}});
+  mx.canonical_name = "mail.example.org";
+  EXPECT_EQ(PlanFromMx("example.com", 25, mx).canonical_domain, "mail.example.org");
+  EXPECT_EQ(PlanFromMx("example.com", 25, Mx(kOk, kSecure, {{10, "mx.example.com"}}))
+                .canonical_domain,
+            "");
+}
+
+DnsAnswer Undecodable(size_t count, std::vector<tlsa::TlsaRecord> records) {
+  DnsAnswer a = Tlsa(kOk, kSecure, std::move(records));
+  a.undecodable_records = count + 1;
+  return a;
+}
+
+// A DER SEQUENCE that is no SubjectPublicKeyInfo.
+const tlsa::TlsaRecord kNotSpki{3, 1, 0, std::string("\x30\x03\x02\x01\x00", 5)};
 
 TEST(DecideFromTlsaTest, Table) {
   struct Row {
@@ -230,6 +326,15 @@ TEST(DecideFromTlsaTest, Table) {
        Reason::kDnssecBogus},
       {"failed lookup: unreachable, never opportunistic", Tlsa(kFail, kIndeterminate),
        TlsMode::kUnreachable, Reason::kDnsFailure},
+      // RFC 7671 §9: records that cannot be read are unusable, never absent.
+      {"only undecodable records: mandatory TLS, not NODATA", Undecodable(0, {}),
+       TlsMode::kMandatory, Reason::kTlsaUnusable},
+      {"undecodable beside usable: DANE", Undecodable(2, {k311}), TlsMode::kDane,
+       Reason::kDaneRequired},
+      // RFC 7671 §9 again: an exact-match record that is not a certificate
+      // or key is malformed, discarded before the rest.
+      {"only a malformed 3 1 0: mandatory TLS", Tlsa(kOk, kSecure, {kNotSpki}),
+       TlsMode::kMandatory, Reason::kTlsaUnusable},
   };
   for (const Row& row : rows) {
     const HostPolicy got = DecideFromTlsa(kMx, "real.example.net", row.tlsa);
@@ -239,7 +344,6 @@ TEST(DecideFromTlsaTest, Table) {
     if (row.want_tls == TlsMode::kDane || row.want_tls == TlsMode::kMandatory) {
       EXPECT_EQ(got.tlsa, row.tlsa.tlsa) << row.name;
       EXPECT_EQ(got.tlsa_base_domain, "real.example.net") << row.name;
-      EXPECT_THAT(got.ReferenceNames(), ElementsAre("real.example.net", "mx.example.com"));
     }
   }
 }

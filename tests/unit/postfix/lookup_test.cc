@@ -65,7 +65,7 @@ class LookupTest : public ::testing::Test {
                                       v1::TLS_MODE_DANE, {Tlsa(3, 1, 1, std::string(32, 'x'))});
     answers_["ta.example"] =
         Answer(v1::ACTION_DELIVER, v1::REASON_DANE_REQUIRED, v1::TLS_MODE_DANE,
-               {Tlsa(2, 0, 0, std::string("\x30\x03\x02\x01\x01", 5))});
+               {Tlsa(2, 0, 0, std::string("\x30\x0e\x30\x03\x02\x01\x01\x30\x03\x06\x01\x2a\x03\x02\x00\x01", 16))});
     answers_["plain.example"] = Answer(v1::ACTION_DELIVER, v1::REASON_INSECURE_NO_DANE,
                                        v1::TLS_MODE_OPPORTUNISTIC);
     answers_["bogus.example"] =
@@ -136,7 +136,7 @@ TEST_F(LookupTest, AnswersTable) {
       EXPECT_EQ(reply.reason, row.reason) << row.request;
     }
   }
-  EXPECT_EQ(stored_, "-----BEGIN CERTIFICATE-----\nMAMCAQE=\n-----END CERTIFICATE-----\n");
+  EXPECT_EQ(stored_, "-----BEGIN CERTIFICATE-----\nMA4wAwIBATADBgEqAwIAAQ==\n-----END CERTIFICATE-----\n");
 }
 
 TEST_F(LookupTest, OnlyMailDomainsAreAsked) {

@@ -15,8 +15,11 @@ using ::testing::HasSubstr;
 
 const std::string kD1(32, '\x11'), kD2(32, '\x22'), kD3(32, '\x33');
 const std::string kD512(64, '\x44');
-const std::string kTaCert("\x30\x03\x02\x01\x01", 5);  // a DER SEQUENCE
-const std::string kTaKey("\x30\x03\x02\x01\x02", 5);
+// The smallest DER a TLSA Full(0) record may hold: a Certificate (tbs,
+// algorithm, signature) and a SubjectPublicKeyInfo (algorithm, key).
+const std::string kTaCert("\x30\x0e\x30\x03\x02\x01\x01\x30\x03\x06\x01\x2a\x03\x02\x00\x01",
+                          16);
+const std::string kTaKey("\x30\x09\x30\x03\x06\x01\x2a\x03\x02\x00\x02", 11);
 
 v1::TlsaRecord Tlsa(uint32_t u, uint32_t s, uint32_t m, const std::string& data) {
   v1::TlsaRecord r;
@@ -108,12 +111,12 @@ TEST(TlsPolicyForTest, Table) {
       {"full DANE-TA: hosts with the same anchors share the policy",
        deliver({Host("mx1.example.net", TLS_MODE_DANE, {Tlsa(2, 0, 0, kTaCert)}, "real.example.net"),
                 Host("mx2.example.net", TLS_MODE_DANE, {Tlsa(2, 0, 0, kTaCert), Tlsa(2, 0, 0, kTaCert)})}),
-       "secure tafile=/ta.pem match=real.example.net:mx1.example.net:mx2.example.net"},
+       "secure tafile=/ta.pem match=real.example.net:mx1.example.net:mx2.example.net:example.com"},
       {"full DANE-TA: another host's different anchors are not merged in",
        deliver({Host("mx1.example.net", TLS_MODE_DANE, {Tlsa(2, 0, 0, kTaCert)}),
                 Host("mx2.example.net", TLS_MODE_DANE, {Tlsa(2, 1, 0, kTaKey), Tlsa(2, 0, 0, kTaCert)}),
                 Host("mx3.example.net", TLS_MODE_DANE, {Tlsa(2, 1, 0, kTaKey)})}),
-       "secure tafile=/ta.pem match=mx1.example.net"},
+       "secure tafile=/ta.pem match=mx1.example.net:example.com"},
       {"the first expressible host sets the kind: EE",
        deliver({Host("mx1", TLS_MODE_DANE, {Tlsa(2, 1, 1, kD2)}),
                 Host("mx2", TLS_MODE_DANE, {Tlsa(3, 1, 1, kD1)}),
@@ -122,7 +125,7 @@ TEST(TlsPolicyForTest, Table) {
       {"the first expressible host sets the kind: TA",
        deliver({Host("mx1", TLS_MODE_DANE, {Tlsa(2, 0, 0, kTaCert)}),
                 Host("mx2", TLS_MODE_DANE, {Tlsa(3, 1, 1, kD1)})}),
-       "secure tafile=/ta.pem match=mx1"},
+       "secure tafile=/ta.pem match=mx1:example.com"},
       {"a host with EE and TA records counts as EE",
        deliver({Host("mx1", TLS_MODE_DANE, {Tlsa(2, 0, 0, kTaCert), Tlsa(3, 1, 1, kD1)})}),
        "fingerprint match=" + Hex(kD1)},
@@ -150,8 +153,8 @@ TEST(TlsPolicyForTest, TrustAnchorsArePemOfTheRecords) {
   std::variant<TlsPolicy, NoPolicy> got = TlsPolicyFor(answer);
   ASSERT_TRUE(std::holds_alternative<TlsPolicy>(got));
   EXPECT_EQ(std::get<TlsPolicy>(got).trust_anchors_pem,
-            "-----BEGIN CERTIFICATE-----\nMAMCAQE=\n-----END CERTIFICATE-----\n"
-            "-----BEGIN PUBLIC KEY-----\nMAMCAQI=\n-----END PUBLIC KEY-----\n");
+            "-----BEGIN CERTIFICATE-----\nMA4wAwIBATADBgEqAwIAAQ==\n-----END CERTIFICATE-----\n"
+            "-----BEGIN PUBLIC KEY-----\nMAkwAwYBKgMCAAI=\n-----END PUBLIC KEY-----\n");
 }
 
 TEST(PemTest, WrapsAt64Columns) {

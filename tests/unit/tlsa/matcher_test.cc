@@ -126,5 +126,34 @@ TEST_F(DaneMatcherTest, ExactRecordThatIsNotAKeyIsUnusable) {
   EXPECT_THAT(got->detail, HasSubstr("no usable"));
 }
 
+// Classify (pure, what the policy counts) and OpenSSL (what matching uses)
+// must agree on which Full(0) records are usable: a record the policy counts
+// and OpenSSL drops would defer a host's mail forever as a mismatch.
+TEST_F(DaneMatcherTest, ClassifyAgreesWithOpenSslOnExactRecords) {
+  const TestCert ee = Issue({"ee", {"a.example"}});
+  const std::string cert = ee.der(), spki = ee.spki_der();
+  const TlsaRecord rows[] = {
+      {3, 0, 0, cert},
+      {3, 1, 0, spki},
+      {2, 0, 0, cert},
+      {3, 1, 0, std::string("\x30\x03\x02\x01\x00", 5)},  // a SEQUENCE, no SPKI
+      {3, 0, 0, spki},                                        // an SPKI, no certificate
+      {3, 1, 0, cert},                                        // a certificate, no SPKI
+      {3, 1, 0, spki.substr(0, spki.size() - 1)},             // truncated
+      {3, 0, 0, cert + std::string(1, '\0')},                // trailing octet
+  };
+  for (const TlsaRecord& record : rows) {
+    const bool classified = Classify(record).usable;
+    absl::StatusOr<MatchResult> got = matcher_->Match(Chain({&ee}), {record}, {"a.example"});
+    ASSERT_TRUE(got.ok()) << got.status();
+    const bool openssl_uses = got->detail.find("no usable") == std::string::npos;
+    EXPECT_EQ(classified, openssl_uses) << TlsaText(record) << ": " << got->detail;
+    // Each usable DANE-EE row names this very certificate: it must match.
+    if (classified && record.usage == kDaneEe) {
+      EXPECT_TRUE(got->matched) << TlsaText(record);
+    }
+  }
+}
+
 }  // namespace
 }  // namespace danegate::tlsa

@@ -24,6 +24,38 @@ std::string Der(size_t content) {
   return out + std::string(content, '\0');
 }
 
+// One DER element: `tag`, a minimal length, `content`.
+std::string Tlv(uint8_t tag, const std::string& content) {
+  std::string out(1, static_cast<char>(tag));
+  if (content.size() < 0x80) {
+    out += static_cast<char>(content.size());
+  } else if (content.size() < 0x100) {
+    out += "\x81";
+    out += static_cast<char>(content.size());
+  } else {
+    out += "\x82";
+    out += static_cast<char>(content.size() >> 8);
+    out += static_cast<char>(content.size() & 0xff);
+  }
+  return out + content;
+}
+
+std::string Seq(const std::string& content) { return Tlv(0x30, content); }
+// A BIT STRING with no unused bits.
+std::string Bits(const std::string& bits) { return Tlv(0x03, std::string(1, '\0') + bits); }
+const std::string kEcOid = Tlv(0x06, "\x2a\x86\x48\xce\x3d\x02\x01");
+const std::string kP256Oid = Tlv(0x06, "\x2a\x86\x48\xce\x3d\x03\x01\x07");
+const std::string kEcdsaSha256Oid = Tlv(0x06, "\x2a\x86\x48\xce\x3d\x04\x03\x02");
+
+std::string Spki(size_t key_octets = 65) {
+  return Seq(Seq(kEcOid + kP256Oid) + Bits(std::string(key_octets, '\x04')));
+}
+
+std::string Certificate() {
+  return Seq(Seq(Tlv(0x02, "\x01") + Spki()) + Seq(kEcdsaSha256Oid) +
+             Bits(std::string(70, 'x')));
+}
+
 TEST(ClassifyTest, Table) {
   struct Row {
     std::string name;
@@ -37,8 +69,34 @@ TEST(ClassifyTest, Table) {
       {"3 0 1", {3, 0, 1, d32}, true, ""},
       {"3 1 2", {3, 1, 2, d64}, true, ""},
       {"2 1 1", {2, 1, 1, d32}, true, ""},
-      {"2 0 0 short form DER", {2, 0, 0, Der(100)}, true, ""},
-      {"3 1 0 long form DER", {3, 1, 0, Der(300)}, true, ""},
+      {"2 0 0 a certificate", {2, 0, 0, Certificate()}, true, ""},
+      {"3 0 0 a certificate", {3, 0, 0, Certificate()}, true, ""},
+      {"3 1 0 a SubjectPublicKeyInfo", {3, 1, 0, Spki()}, true, ""},
+      {"3 1 0 long form lengths", {3, 1, 0, Spki(400)}, true, ""},
+      {"2 1 0 algorithm without parameters", {2, 1, 0, Seq(Seq(kEcOid) + Bits("k"))},
+       true, ""},
+      // RFC 7671 §9: malformed records are unusable, discarded before the
+      // rest (OpenSSL would drop them at match time: a host that never
+      // authenticates).
+      {"3 1 0 a SEQUENCE that is no SPKI", {3, 1, 0, Der(100)}, false,
+       "not a DER SubjectPublicKeyInfo"},
+      {"3 1 0 a certificate is no SPKI", {3, 1, 0, Certificate()}, false, "SubjectPublicKeyInfo"},
+      {"3 0 0 an SPKI is no certificate", {3, 0, 0, Spki()}, false, "not a DER certificate"},
+      {"2 0 0 a SEQUENCE of zeros", {2, 0, 0, Der(300)}, false, "not a DER certificate"},
+      {"3 1 0 an element after the key", {3, 1, 0, Seq(Seq(kEcOid) + Bits("k") +
+                                                       Tlv(0x05, ""))},
+       false, "SubjectPublicKeyInfo"},
+      {"3 1 0 algorithm is not an OID", {3, 1, 0, Seq(Seq(Tlv(0x02, "\x01")) +
+                                                     Bits("k"))},
+       false, "SubjectPublicKeyInfo"},
+      {"3 1 0 unused bits past 7", {3, 1, 0, Seq(Seq(kEcOid) + Tlv(0x03, "\x08k"))}, false,
+       "SubjectPublicKeyInfo"},
+      {"3 1 0 empty bit string", {3, 1, 0, Seq(Seq(kEcOid) + Tlv(0x03, ""))}, false,
+       "SubjectPublicKeyInfo"},
+      {"3 1 0 a length past the end", {3, 1, 0, Spki().substr(0, 40)}, false,
+       "SubjectPublicKeyInfo"},
+      {"3 1 0 length with a leading zero octet",
+       {3, 1, 0, std::string("\x30\x82\x00\x80", 4) + std::string(0x80, '\0')}, false, "SubjectPublicKeyInfo"},
       {"PKIX-TA", {0, 1, 1, d32}, false, "PKIX"},
       {"PKIX-EE", {1, 1, 1, d32}, false, "PKIX"},
       {"unknown usage", {4, 1, 1, d32}, false, "unknown usage 4"},
