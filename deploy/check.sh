@@ -65,6 +65,8 @@ base/kustomization.yaml|s/includeSelectors: false/includeSelectors: true/|kustom
 base/networkpolicy.yaml|s/danegate.io\/client: "true"/danegate.io\/client: "yes"/|a client label no MTA pod carries
 base/networkpolicy.yaml|s/name: prometheus/name: prometheus-operator/|metrics open to the wrong pods
 base/networkpolicy.yaml|0,/port: grpc/s//port: metrics/|the client rule on the wrong port
+overlays/external/kustomization.yaml|s/value: Local/value: Cluster/|a load balancer that hides client addresses from the ipBlock rule
+overlays/external/kustomization.yaml|s#cidr: 192.0.2.0/24#cidr: 0.0.0.0/0#|the gRPC port open to the whole Internet
 '
 echo "$mutations" | while IFS='|' read -r file expr what; do
   [ -n "$file" ] || continue

@@ -251,7 +251,14 @@ function checkOverlay(name, objects, extraIngress) {
 }
 
 async function main() {
-  const expectations = { production: { minReplicas: 3, mtls: true } };
+  const fromVms = { peers: [{ ipBlock: { cidr: "192.0.2.0/24" } }],
+                    ports: [{ port: "grpc", protocol: "TCP" }] };
+  const expectations = {
+    production: { minReplicas: 3, mtls: true },
+    // MTAs outside the cluster: their network on the gRPC port, through a
+    // load balancer that keeps their address, and mutual TLS.
+    external: { minReplicas: 3, mtls: true, extraIngress: [fromVms], loadBalancer: true },
+  };
   for (const spec of process.argv.slice(2)) {
     const [name, file] = spec.split("=");
     const docs = parseAllDocuments(readFileSync(file, "utf8")).map((d) => d.toJS()).filter(Boolean);
@@ -262,6 +269,13 @@ async function main() {
     if (got && want) {
       if (got.deploy.spec.replicas < want.minReplicas) fail(name, `fewer than ${want.minReplicas} replicas`);
       if (want.mtls && !got.flags.some((f) => f.startsWith("--client-ca="))) fail(name, "no mutual TLS (--client-ca)");
+      if (want.loadBalancer) {
+        const lb = docs.find((o) => o.kind === "Service" && o.spec.type === "LoadBalancer");
+        if (!lb) fail(name, "no LoadBalancer Service");
+        else if (lb.spec.externalTrafficPolicy !== "Local") {
+          fail(name, "the LoadBalancer must keep client addresses (externalTrafficPolicy Local) for the ipBlock rule");
+        }
+      }
     }
     console.log(`${name}: ${docs.length} objects checked`);
   }
