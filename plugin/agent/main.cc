@@ -87,6 +87,10 @@ int Main(int argc, char** argv) {
   flags.String("tls-key", &remote.key_file, "FILE", "private key of --tls-cert (PEM)");
   flags.String("tls-server-name", &remote.server_name, "NAME",
                "name expected in the server's certificate");
+  std::string tls_reload = "60s";
+  flags.String("tls-reload-interval", &tls_reload, "DURATION",
+               "how often the --tls-* files are read again; renewed ones are used for new "
+               "connections without a restart (default 60s)");
   flags.String("timeout", &timeout, "DURATION", "deadline of each question (default 2s)");
   flags.String("ta-dir", &ta_dir, "DIR",
                "where DANE-TA trust-anchor files are written; its ta-* files belong to "
@@ -125,6 +129,11 @@ int Main(int argc, char** argv) {
   if (!absl::ParseDuration(timeout, &remote.timeout) || remote.timeout <= absl::ZeroDuration() ||
       remote.timeout > absl::Minutes(1)) {
     return Usage("--timeout must be a duration in (0, 1m], e.g. 2s");
+  }
+  if (!absl::ParseDuration(tls_reload, &remote.tls_reload_interval) ||
+      remote.tls_reload_interval < absl::Seconds(1) ||
+      remote.tls_reload_interval > absl::Hours(24)) {
+    return Usage("--tls-reload-interval must be a duration in [1s, 24h], e.g. 60s");
   }
   ProbeOptions probe{.helo_name = helo_name};
   if (!absl::ParseDuration(probe_timeout, &probe.timeout) ||

@@ -1,8 +1,14 @@
 #include "service/api/remote.h"
 
+#include <algorithm>
+#include <utility>
+
 #include "absl/strings/str_cat.h"
 #include "danegate/v1/validator.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
+#include "grpcpp/security/tls_certificate_provider.h"
+#include "grpcpp/security/tls_certificate_verifier.h"
+#include "grpcpp/security/tls_credentials_options.h"
 #include "service/common/file.h"
 
 namespace danegate::api {
@@ -32,23 +38,32 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> ConnectValidator(const RemoteOpti
     }
     return grpc::CreateCustomChannel(o.server, grpc::InsecureChannelCredentials(), args);
   }
-  grpc::SslCredentialsOptions ssl;
-  absl::StatusOr<std::string> ca = ReadFile("--tls-ca", o.ca_file);
-  if (!ca.ok()) return ca.status();
-  ssl.pem_root_certs = *std::move(ca);
   if (o.cert_file.empty() != o.key_file.empty()) {
     return absl::InvalidArgumentError(absl::StrCat("--tls-cert", " and ", "--tls-key", " go together"));
   }
-  if (!o.cert_file.empty()) {
-    absl::StatusOr<std::string> cert = ReadFile("--tls-cert", o.cert_file);
-    if (!cert.ok()) return cert.status();
-    absl::StatusOr<std::string> key = ReadFile("--tls-key", o.key_file);
-    if (!key.ok()) return key.status();
-    ssl.pem_cert_chain = *std::move(cert);
-    ssl.pem_private_key = *std::move(key);
+  // Read once here so that a bad path fails at start; gRPC reads them again
+  // every interval and uses what it read for new connections.
+  for (const auto& [flag, path] : {std::pair{"--tls-ca", &o.ca_file},
+                                   std::pair{"--tls-cert", &o.cert_file},
+                                   std::pair{"--tls-key", &o.key_file}}) {
+    if (path->empty()) continue;
+    absl::StatusOr<std::string> content = ReadFile(flag, *path);
+    if (!content.ok()) return content.status();
   }
+  const auto interval = static_cast<unsigned int>(
+      std::max<int64_t>(1, absl::ToInt64Seconds(o.tls_reload_interval)));
+  auto provider = std::make_shared<grpc::experimental::FileWatcherCertificateProvider>(
+      o.key_file, o.cert_file, o.ca_file, interval);
+  grpc::experimental::TlsChannelCredentialsOptions tls;
+  tls.set_certificate_provider(provider);
+  tls.watch_root_certs();
+  if (!o.cert_file.empty()) tls.watch_identity_key_cert_pairs();
+  tls.set_verify_server_certs(true);
+  // The server's certificate must name the target (or --tls-server-name).
+  tls.set_certificate_verifier(
+      std::make_shared<grpc::experimental::HostNameCertificateVerifier>());
   if (!o.server_name.empty()) args.SetSslTargetNameOverride(o.server_name);
-  return grpc::CreateCustomChannel(o.server, grpc::SslCredentials(ssl), args);
+  return grpc::CreateCustomChannel(o.server, grpc::experimental::TlsCredentials(tls), args);
 }
 
 namespace {

@@ -24,6 +24,9 @@ struct RemoteOptions {
   std::string key_file;
   std::string server_name;  // overrides the name checked in the server's certificate
   absl::Duration timeout = absl::Seconds(10);
+  // How often the three files are read again: a renewed client
+  // certificate or CA is used for new connections without a restart.
+  absl::Duration tls_reload_interval = absl::Seconds(60);
 };
 
 // Builds a channel to options.server (plaintext without ca_file). Fails with

@@ -1,5 +1,7 @@
 #include "service/server/config.h"
 
+#include <tuple>
+
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "service/common/file.h"
@@ -103,6 +105,11 @@ absl::StatusOr<ParsedFlags> ParseServerFlags(const std::vector<std::string>& arg
   std::string cert_cache = "67108864";
   flags.String("cert-cache-bytes", &cert_cache, "N",
                "memory for parsed peer certificates, estimated (default 67108864, 64 MiB)");
+  std::string tls_reload = "60s";
+  flags.String("tls-reload-interval", &tls_reload, "DURATION",
+               "how often --tls-cert, --tls-key and --client-ca are read again; a changed "
+               "certificate (a renewal, a Kubernetes Secret update) serves new "
+               "connections without a restart (default 60s)");
   std::string max_connections = "4096";
   flags.String("max-connections", &max_connections, "N",
                "client connections open at once; more are closed as they arrive, and "
@@ -161,20 +168,17 @@ absl::StatusOr<ParsedFlags> ParseServerFlags(const std::vector<std::string>& arg
         " is not loopback: give --tls-cert/--tls-key (and --client-ca), or accept the risk "
         "with --unsafe-plaintext-on-network"));
   }
-  if (!tls_cert.empty()) {
-    absl::StatusOr<std::string> cert = ReadPemFile("--tls-cert", tls_cert);
-    if (!cert.ok()) return cert.status();
-    absl::StatusOr<std::string> key = ReadPemFile("--tls-key", tls_key);
-    if (!key.ok()) return key.status();
-    c.tls_cert_pem = *std::move(cert);
-    c.tls_key_pem = *std::move(key);
+  // Read once here so that a bad path fails at start, not at the first
+  // handshake; gRPC reads them again on every change.
+  for (const auto& [flag, path, out] :
+       {std::tuple{"--tls-cert", &tls_cert, &c.tls_cert_file},
+        std::tuple{"--tls-key", &tls_key, &c.tls_key_file},
+        std::tuple{"--client-ca", &client_ca, &c.client_ca_file}}) {
+    if (path->empty()) continue;
+    absl::StatusOr<std::string> pem = ReadPemFile(flag, *path);
+    if (!pem.ok()) return pem.status();
+    *out = *path;
   }
-  if (!client_ca.empty()) {
-    absl::StatusOr<std::string> ca = ReadPemFile("--client-ca", client_ca);
-    if (!ca.ok()) return ca.status();
-    c.client_ca_pem = *std::move(ca);
-  }
-
   absl::StatusOr<policy::InsecureMxPolicy> insecure =
       policy::ParseInsecureMxPolicy("--insecure-mx-policy", insecure_mx);
   if (!insecure.ok()) return insecure.status();
@@ -205,6 +209,8 @@ absl::StatusOr<ParsedFlags> ParseServerFlags(const std::vector<std::string>& arg
     return absl::InvalidArgumentError("--memory-quota-bytes: want at least 16777216 (16 MiB)");
   }
   for (absl::Status s : {
+           ParseDurationFlag("--tls-reload-interval", tls_reload, absl::Seconds(1),
+                             absl::Hours(24), &c.tls_reload_interval),
            ParseDurationFlag("--handshake-timeout", handshake, absl::Milliseconds(100),
                              absl::Minutes(1), &c.handshake_timeout),
            ParseDurationFlag("--max-connection-idle", max_idle, absl::Seconds(1),

@@ -21,9 +21,12 @@ inline constexpr size_t kDefaultMaxRequestBytes = 16 * 64 * 1024 + 16 * 1024;
 
 struct ServerConfig {
   std::string listen = kDefaultListen;
-  std::string tls_cert_pem;   // empty: plaintext
-  std::string tls_key_pem;
-  std::string client_ca_pem;  // non-empty: mutual TLS required
+  // PEM files, checked readable at start and re-read every
+  // tls_reload_interval (a renewed certificate needs no restart).
+  std::string tls_cert_file;   // empty: plaintext
+  std::string tls_key_file;
+  std::string client_ca_file;  // non-empty: mutual TLS required
+  absl::Duration tls_reload_interval = absl::Seconds(60);
   std::vector<std::string> allow_clients;
   bool unsafe_plaintext_on_network = false;
   std::string metrics_listen;  // empty: no metrics endpoint

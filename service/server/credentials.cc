@@ -6,6 +6,8 @@
 #include "absl/strings/str_join.h"
 #include "grpc/grpc_security_constants.h"
 #include "grpcpp/security/auth_context.h"
+#include "grpcpp/security/tls_certificate_provider.h"
+#include "grpcpp/security/tls_credentials_options.h"
 
 namespace danegate::server {
 
@@ -41,13 +43,24 @@ grpc::Status ClientAllowList::Process(const InputMetadata&, grpc::AuthContext* c
 }
 
 std::shared_ptr<grpc::ServerCredentials> MakeServerCredentials(const ServerConfig& config) {
-  if (config.tls_cert_pem.empty()) return grpc::InsecureServerCredentials();
-  grpc::SslServerCredentialsOptions options(
-      config.client_ca_pem.empty() ? GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE
-                                   : GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
-  options.pem_root_certs = config.client_ca_pem;
-  options.pem_key_cert_pairs.push_back({config.tls_key_pem, config.tls_cert_pem});
-  std::shared_ptr<grpc::ServerCredentials> credentials = grpc::SslServerCredentials(options);
+  if (config.tls_cert_file.empty()) return grpc::InsecureServerCredentials();
+  // gRPC re-reads the files every interval and uses what it read for new
+  // handshakes (it reads key and certificate until both are from one
+  // moment, so a Secret's symlink swap is never seen half-done).
+  const auto interval =
+      static_cast<unsigned int>(absl::ToInt64Seconds(config.tls_reload_interval));
+  auto provider = std::make_shared<grpc::experimental::FileWatcherCertificateProvider>(
+      config.tls_key_file, config.tls_cert_file, config.client_ca_file, interval);
+  grpc::experimental::TlsServerCredentialsOptions options(provider);
+  options.watch_identity_key_cert_pairs();
+  if (!config.client_ca_file.empty()) {
+    options.watch_root_certs();
+    options.set_cert_request_type(GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+  } else {
+    options.set_cert_request_type(GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE);
+  }
+  std::shared_ptr<grpc::ServerCredentials> credentials =
+      grpc::experimental::TlsServerCredentials(options);
   if (!config.allow_clients.empty()) {
     credentials->SetAuthMetadataProcessor(
         std::make_shared<ClientAllowList>(config.allow_clients));

@@ -211,8 +211,8 @@ int Serve(const ServerConfig& config, sigset_t& stop_signals) {
   common::Log("info", "listening",
               {{"listen", config.listen},
                {"port", std::to_string((*listener)->port())},
-               {"tls", config.tls_cert_pem.empty() ? "off"
-                       : config.client_ca_pem.empty() ? "server"
+               {"tls", config.tls_cert_file.empty() ? "off"
+                       : config.client_ca_file.empty() ? "server"
                                                       : "mutual"},
                {"metrics_port", metrics_http ? std::to_string(metrics_http->port()) : ""},
                {"health_port", health_listener ? std::to_string(health_listener->port()) : ""},

@@ -99,6 +99,13 @@ def test_mutual_tls_refuses_all_but_allowed_clients(cli, lab, start, pki):
     assert "[mta7.fleet.test]" in cn_only.stderr, cn_only.stderr
     # Plaintext to a TLS port fails too.
     assert cli.run("policy", server, "--timeout=5s", "d-311.dane.test").returncode == 75
+    # The client checks the server's name: the certificate names localhost,
+    # not 127.0.0.1, unless told which name to expect.
+    mta1 = [f"--tls-cert={pki['mta1']}", f"--tls-key={pki['mta1_key']}"]
+    by_address = [f"--server=127.0.0.1:{d.port}", *tls, *mta1, "--timeout=5s"]
+    assert cli.run("policy", *by_address, "d-311.dane.test").returncode == 75
+    assert cli.run("policy", *by_address, "--tls-server-name=localhost",
+                   "d-311.dane.test").returncode == 0
     # Only the allowed client's decision reached the audit log, with its name.
     clients = {r["client"] for r in d.audit()}
     assert clients == {"mta1.fleet.test"}
@@ -200,6 +207,94 @@ def test_a_port_in_use_is_refused_at_start(danegated_bin, lab, start):
         assert out.returncode == 69, out
         assert f"{flag} 127.0.0.1:{port}: cannot listen (another process has the port)" \
             in out.stderr, out.stderr
+
+
+def write_secret_version(secret, version, files):
+    """Writes a Kubernetes-style Secret volume: the files in a directory of
+    their own, `..data` a symlink to it swapped atomically (rename), and each
+    name a symlink through `..data`, as the kubelet updates a mounted Secret."""
+    version_dir = secret / f"..{version}"
+    version_dir.mkdir()
+    for name, content in files.items():
+        (version_dir / name).write_text(content)
+    tmp = secret / "..data_tmp"
+    tmp.symlink_to(version_dir.name)
+    os.rename(tmp, secret / "..data")
+    for name in files:
+        link = secret / name
+        if not link.is_symlink():
+            link.symlink_to(f"..data/{name}")
+
+
+def test_renewed_certificate_is_served_without_a_restart_or_a_failed_call(stubs, lab, start,
+                                                                       tmp_path):
+    """A cert-manager renewal (the Secret's files swapped under the pod):
+    new connections get the new certificate within --tls-reload-interval,
+    calls on the connections already open go on, none fails."""
+    import ssl
+    import threading
+    from certs import issue
+    ca = issue("renewal CA", ca=True, days=30)
+    old, new = (issue("localhost", sans=["localhost"], issuer=ca) for _ in range(2))
+    client = issue("mta1.fleet.test", sans=["mta1.fleet.test"], issuer=ca)
+    secret = tmp_path / "secret"
+    secret.mkdir()
+    write_secret_version(secret, "v1", {"tls.crt": old.pem(), "tls.key": old.key_pem(),
+                                        "ca.crt": ca.pem()})
+    (tmp_path / "client.pem").write_text(client.pem())
+    (tmp_path / "client.key").write_text(client.key_pem())
+    d = start(*lab.resolver_args(), f"--tls-cert={secret}/tls.crt",
+              f"--tls-key={secret}/tls.key", f"--client-ca={secret}/ca.crt",
+              "--tls-reload-interval=1s")
+
+    def served():
+        context = ssl.create_default_context(cadata=ca.pem())
+        context.load_cert_chain(tmp_path / "client.pem", tmp_path / "client.key")
+        context.set_alpn_protocols(["h2"])
+        with socket.create_connection(("127.0.0.1", d.port), timeout=10) as raw, \
+                context.wrap_socket(raw, server_hostname="localhost") as tls:
+            return tls.getpeercert(binary_form=True)
+
+    credentials = grpc.ssl_channel_credentials(ca.pem().encode(), client.key_pem().encode(),
+                                               client.pem().encode())
+    calls, failures, stop = [0], [], threading.Event()
+
+    def load(channel):
+        validator = stubs.rpc.ValidatorStub(channel)
+        while not stop.is_set():
+            try:
+                validator.ResolvePolicy(stubs.pb.ResolvePolicyRequest(domain="d-311.dane.test"),
+                                        timeout=10)
+                calls[0] += 1
+            except grpc.RpcError as e:
+                failures.append(e.code())
+
+    with grpc.secure_channel(f"localhost:{d.port}", credentials) as channel:
+        worker = threading.Thread(target=load, args=(channel,))
+        worker.start()
+        try:
+            assert served() == old.der()
+            write_secret_version(secret, "v2", {"tls.crt": new.pem(), "tls.key": new.key_pem(),
+                                                "ca.crt": ca.pem()})
+            renewed_at = calls[0]
+            deadline = time.monotonic() + 20
+            while served() != new.der():
+                assert time.monotonic() < deadline, "the renewed certificate was never served"
+                time.sleep(0.2)
+            # The connection opened before the renewal keeps carrying calls.
+            deadline = time.monotonic() + 10
+            while calls[0] < renewed_at + 10:
+                assert time.monotonic() < deadline, "calls stopped after the renewal"
+                time.sleep(0.05)
+        finally:
+            stop.set()
+            worker.join()
+    assert failures == []
+    # A new client after the renewal: verified against the same CA.
+    with grpc.secure_channel(f"localhost:{d.port}", credentials) as channel:
+        answer = stubs.rpc.ValidatorStub(channel).ResolvePolicy(
+            stubs.pb.ResolvePolicyRequest(domain="d-311.dane.test"), timeout=10)
+    assert answer.reason == stubs.pb.REASON_DANE_REQUIRED
 
 
 def start_hanging_calls(stubs, d, channel, prefix, count=5):
