@@ -1,11 +1,13 @@
 #include "plugin/agent/agent_metrics.h"
 
+
 #include <algorithm>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "plugin/agent/exim_lookup.h"
 #include "plugin/postfix/lookup.h"
+#include "service/common/version.h"
 
 namespace danegate::agent {
 namespace {
@@ -39,6 +41,9 @@ void AgentMetrics::RecordChainFetch(bool ok, absl::Duration latency) {
 
 std::string AgentMetrics::Render(size_t open_connections, bool validator_ready) const {
   std::string out;
+  common::PrometheusHeader(out, "danegate_agent_build_info", "gauge",
+                           "1, labelled with the agent's release.");
+  absl::StrAppend(&out, "danegate_agent_build_info{version=\"", common::kVersion, "\"} 1\n");
   common::PrometheusHeader(out, "danegate_agent_lookups_total", "counter",
                            "Lookups answered, by table, reply status and reason code");
   std::vector<std::pair<Key, uint64_t>> rows;

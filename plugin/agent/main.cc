@@ -35,6 +35,7 @@
 #include "service/common/log.h"
 #include "service/common/metrics_http.h"
 #include "service/common/stop_signals.h"
+#include "service/common/version.h"
 
 namespace danegate::agent {
 
@@ -115,6 +116,10 @@ int Main(int argc, char** argv) {
   absl::StatusOr<std::vector<std::string>> args =
       flags.Parse(std::vector<std::string>(argv + 1, argv + argc));
   if (!args.ok()) return Usage(std::string(args.status().message()));
+  if (flags.version_requested()) {
+    std::cout << "danegate-agent " << common::kVersion << "\n";
+    return 0;
+  }
   if (flags.help_requested()) {
     std::cout << kUsage << "\nAnswers socketmap lookups with danegated's verdicts: Postfix's maps '"
               << postfix::kTlsPolicyMap << "' (smtp_tls_policy_maps) and '"

@@ -21,6 +21,7 @@
 #include "service/dns/name.h"
 #include "service/dns/resolver_flags.h"
 #include "service/dns/validating_resolver.h"
+#include "service/common/version.h"
 #include "service/engine/dane_engine.h"
 #include "service/tlsa/chain.h"
 #include "service/tlsa/matcher.h"
@@ -248,6 +249,10 @@ int Run(const std::vector<std::string>& argv) {
     return kExitUsage;
   }
   const std::string& verb = argv[1];
+  if (verb == "--version") {
+    std::cout << "danegate " << common::kVersion << "\n";
+    return 0;
+  }
   if (verb == "-h" || verb == "--help" || verb == "help") {
     std::cout << kOverview;
     return 0;
@@ -300,6 +305,10 @@ int Run(const std::vector<std::string>& argv) {
   absl::StatusOr<std::vector<std::string>> args =
       flags.Parse(std::vector<std::string>(argv.begin() + 2, argv.end()));
   if (!args.ok()) return usage_error(std::string(args.status().message()));
+  if (flags.version_requested()) {
+    std::cout << "danegate " << common::kVersion << "\n";
+    return 0;
+  }
   if (flags.help_requested()) {
     std::cout << "usage: " << command->usage << "\n\n" << command->summary << "\n\noptions:\n"
               << flags.Help();

@@ -94,6 +94,10 @@ absl::StatusOr<std::vector<std::string>> FlagSet::Parse(
       help_requested_ = true;
       return positional;
     }
+    if (arg == "--version") {
+      version_requested_ = true;
+      return positional;
+    }
     if (!absl::StartsWith(arg, "--") || arg.size() == 2) {
       if (absl::StartsWith(arg, "-") && arg.size() > 1) {
         return absl::InvalidArgumentError(absl::StrCat("unknown option '", arg, "'"));
@@ -150,6 +154,14 @@ std::string FlagSet::Help() const {
   }
   std::string out;
   for (size_t i = 0; i < flags_.size(); ++i) {
+    if (i == 0) {
+      // The two every program takes.
+      for (const auto& [name, help] : {std::pair{"--help", "this text"},
+                                       std::pair{"--version", "the release, on one line"}}) {
+        absl::StrAppend(&out, "  ", name, std::string(width + 2 - 2 - strlen(name), ' '), help,
+                        "\n");
+      }
+    }
     absl::StrAppend(&out, left[i], std::string(width + 2 - left[i].size(), ' '), flags_[i].help,
                     flags_[i].kind == Flag::Kind::kRepeated ? " (repeatable)" : "", "\n");
   }

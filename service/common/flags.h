@@ -25,10 +25,12 @@ class FlagSet {
 
   // Parses `args` (flag files expanded); returns the positional arguments.
   // "--" ends the flags.
-  // "-h"/"--help" set help_requested() and stop parsing.
+  // "-h"/"--help" set help_requested(), "--version" version_requested(); both
+  // stop parsing.
   absl::StatusOr<std::vector<std::string>> Parse(const std::vector<std::string>& args);
 
   bool help_requested() const { return help_requested_; }
+  bool version_requested() const { return version_requested_; }
   // Returns one line per flag, aligned, for --help.
   std::string Help() const;
 
@@ -44,6 +46,7 @@ class FlagSet {
 
   std::vector<Flag> flags_;
   bool help_requested_ = false;
+  bool version_requested_ = false;
   std::string flagfile_;  // registered for --help; expanded before parsing
 };
 

@@ -133,6 +133,10 @@ absl::StatusOr<ParsedFlags> ParseServerFlags(const std::vector<std::string>& arg
 
   absl::StatusOr<std::vector<std::string>> positional = flags.Parse(args);
   if (!positional.ok()) return positional.status();
+  if (flags.version_requested()) {
+    parsed.version = true;
+    return parsed;
+  }
   if (flags.help_requested()) {
     parsed.help = true;
     parsed.help_text = absl::StrCat(kUsage, flags.Help());

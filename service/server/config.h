@@ -52,6 +52,7 @@ struct ServerConfig {
 
 struct ParsedFlags {
   bool help = false;
+  bool version = false;
   std::string help_text;  // set when help
   ServerConfig config;
 };

@@ -39,6 +39,7 @@
 #include "service/server/metrics.h"
 #include "service/common/metrics_http.h"
 #include "service/common/stop_signals.h"
+#include "service/common/version.h"
 #include "service/server/validator_service.h"
 #include "service/tlsa/matcher.h"
 
@@ -275,6 +276,10 @@ int Main(int argc, char** argv) {
     std::cerr << "danegated: " << parsed.status().message()
               << "\nTry 'danegated --help'.\n";
     return kExitUsage;
+  }
+  if (parsed->version) {
+    std::cout << "danegated " << common::kVersion << "\n";
+    return 0;
   }
   if (parsed->help) {
     std::cout << parsed->help_text;

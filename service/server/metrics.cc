@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "service/common/version.h"
 
 namespace danegate::server {
 namespace {
@@ -64,6 +65,8 @@ std::string Metrics::Render(const dns::CacheStats& cache,
                             const tlsa::ParsedCertificateCacheStats& certificates,
                             const GrpcListener::Stats& connections) const {
   std::string out;
+  Header(out, "danegate_build_info", "gauge", "1, labelled with danegated's release.");
+  absl::StrAppend(&out, "danegate_build_info{version=\"", common::kVersion, "\"} 1\n");
   Header(out, "danegate_decisions_total", "counter", "Decisions by RPC, action and reason.");
   for (int r = 0; r < kRpcCount; ++r) {
     for (int a = 0; a < kActionCount; ++a) {

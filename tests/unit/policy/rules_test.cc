@@ -107,14 +107,14 @@ TEST(PlanFromMxTest, SortsByPreferenceDropsDuplicatesAndInvalidNames) {
   const MxPlan got = PlanFromMx(
       "example.com", 25,
       Mx(kOk, kSecure,
-         {{20, "b.example.com"}, {10, "a.example.com"}, {30, "a.example.com"}, {5, "bad_name.example"}}));
+         {{20, "b.example.com"}, {10, "a.example.com"}, {30, "a.example.com"}, {5, "bad*name.example"}}));
   ASSERT_FALSE(got.decided.has_value());
   ASSERT_EQ(got.candidates.size(), 2u);
   EXPECT_EQ(got.candidates[0].host, "a.example.com");
   EXPECT_EQ(got.candidates[1].host, "b.example.com");
   ASSERT_EQ(got.invalid_hosts.size(), 1u);
   EXPECT_EQ(got.invalid_hosts[0].tls, TlsMode::kUnreachable);
-  EXPECT_THAT(got.invalid_hosts[0].detail, HasSubstr("contains '_'"));
+  EXPECT_THAT(got.invalid_hosts[0].detail, HasSubstr("contains '*'"));
 }
 
 TEST(PlanFromMxTest, BoundsTheNumberOfHosts) {
