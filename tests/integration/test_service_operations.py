@@ -356,8 +356,22 @@ def test_help_documents_every_flag(danegated_bin):
                  "--resolution", "--upstream", "--trust-anchor", "--dns-timeout",
                  "--cache-max-entries", "--cache-max-ttl", "--cache-max-negative-ttl",
                  "--cache-failure-ttl", "--grace-period", "--health-interval",
-                 "--max-request-bytes"]:
+                 "--max-request-bytes", "--max-connections", "--tls-reload-interval",
+                 "--insecure-mx-policy", "--version"]:
         assert flag in out.stdout, flag
+
+
+def test_every_binary_reports_its_release(danegated_bin, danegate, adapter_bin, lab, start):
+    import re
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    with open(os.path.join(root, "CMakeLists.txt")) as f:
+        version = re.search(r"project\(danegate VERSION (\S+)", f.read()).group(1)
+    for binary, name in [(danegated_bin, "danegated"), (danegate, "danegate"),
+                         (adapter_bin, "danegate-agent")]:
+        out = subprocess.run([binary, "--version"], capture_output=True, text=True, timeout=30)
+        assert (out.returncode, out.stdout) == (0, f"{name} {version}\n"), out
+    d = start(*lab.resolver_args())
+    assert d.metric(f'danegate_build_info{{version="{version}"}}') == 1
 
 
 def test_client_deadline_is_honoured(cli, lab, start):
