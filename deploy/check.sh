@@ -48,6 +48,16 @@ check() {
 
 check deploy/k8s "$out"
 
+# The alerts, with promtool (scripts/install-test-promtool.sh): the rules
+# rendered from the PrometheusRule are valid, and each alert fires on the
+# series of components/monitoring/alerts-test.yaml and only there.
+PROMTOOL=${PROMTOOL:-/opt/danegate-test/prometheus/usr/bin/promtool}
+mkdir -p "$out/alerts"
+node deploy/checks/extract-rules.mjs "$out/production-monitored.yaml" "$out/alerts/danegate.rules.yaml"
+cp deploy/k8s/components/monitoring/alerts-test.yaml "$out/alerts/"
+"$PROMTOOL" check rules "$out/alerts/danegate.rules.yaml"
+"$PROMTOOL" test rules "$out/alerts/alerts-test.yaml"
+
 # Each mutation: file, sed expression, what it breaks. Every one must fail.
 mutations='
 base/deployment.yaml|0,/port: 50052/s//port: 50053/|a probe on the wrong port
@@ -65,6 +75,7 @@ base/kustomization.yaml|s/includeSelectors: false/includeSelectors: true/|kustom
 base/networkpolicy.yaml|s/danegate.io\/client: "true"/danegate.io\/client: "yes"/|a client label no MTA pod carries
 base/networkpolicy.yaml|s/name: prometheus/name: prometheus-operator/|metrics open to the wrong pods
 base/networkpolicy.yaml|0,/port: grpc/s//port: metrics/|the client rule on the wrong port
+components/monitoring/servicemonitor.yaml|s/port: metrics/port: grpc/|a ServiceMonitor scraping the gRPC port
 overlays/external/kustomization.yaml|s/value: Local/value: Cluster/|a load balancer that hides client addresses from the ipBlock rule
 overlays/external/kustomization.yaml|s#cidr: 192.0.2.0/24#cidr: 0.0.0.0/0#|the gRPC port open to the whole Internet
 '

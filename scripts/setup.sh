@@ -32,3 +32,6 @@ $SUDO "$(dirname "$0")/install-test-postfix.sh"
 # Exim linked with OpenSSL, beside Debian's GnuTLS exim4: the Exim tests run
 # against both.
 $SUDO "$(dirname "$0")/install-test-exim-openssl.sh"
+# promtool, for the alert-rule tests (the prometheus package unpacked; no
+# server installed or started).
+$SUDO "$(dirname "$0")/install-test-promtool.sh"

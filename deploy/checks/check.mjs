@@ -12,10 +12,17 @@ import { parseAllDocuments } from "yaml";
 const problems = [];
 const fail = (where, what) => problems.push(`${where}: ${what}`);
 
+// The package that has the models of an apiVersion: Kubernetes' own, or the
+// Prometheus Operator's CRDs.
+const modelPackage = (apiVersion) =>
+  apiVersion.startsWith("monitoring.coreos.com/")
+    ? `@kubernetes-models/prometheus-operator/${apiVersion}`
+    : `kubernetes-models/${apiVersion}`;
+
 async function validateSchema(where, obj) {
   let mod;
   try {
-    mod = await import(`kubernetes-models/${obj.apiVersion}`);
+    mod = await import(modelPackage(obj.apiVersion));
   } catch {
     return fail(where, `unknown apiVersion ${obj.apiVersion}`);
   }
@@ -38,7 +45,7 @@ function checkFields(objects) {
   try {
     const lines = [];
     objects.forEach(([where, obj], i) => {
-      lines.push(`import type { I${obj.kind} as T${i} } from "kubernetes-models/${obj.apiVersion}/${obj.kind}";`);
+      lines.push(`import type { I${obj.kind} as T${i} } from "${modelPackage(obj.apiVersion)}/${obj.kind}";`);
       lines.push(`// ${where}\nexport const o${i}: T${i} = ${JSON.stringify(obj, null, 1)};`);
     });
     const file = join(dir, "objects.ts");
@@ -184,6 +191,21 @@ function checkOverlay(name, objects, extraIngress) {
     }
   }
 
+  // Monitoring (optional): the ServiceMonitor finds a Service of these pods
+  // with the metrics port, and the alerts are there.
+  const monitors = of("ServiceMonitor");
+  for (const m of monitors) {
+    const scraped = [clusterIp, headless].filter(Boolean).filter((s) =>
+      subset(m.spec.selector?.matchLabels, s.metadata.labels) &&
+      m.spec.endpoints.every((e) => s.spec.ports.some((p) => p.name === e.port && resolve(p.targetPort) === metrics)));
+    if (scraped.length === 0) {
+      fail(`${name}: ServiceMonitor ${m.metadata.name}`, "selects no Service of danegated's pods with the metrics port");
+    }
+  }
+  if (monitors.length > 0 && of("PrometheusRule").length !== 1) {
+    fail(name, "a ServiceMonitor without the PrometheusRule of alerts");
+  }
+
   // The HPA scales this Deployment, within bounds that include its replicas.
   if (hpa) {
     const t = hpa.spec.scaleTargetRef;
@@ -255,6 +277,7 @@ async function main() {
                     ports: [{ port: "grpc", protocol: "TCP" }] };
   const expectations = {
     production: { minReplicas: 3, mtls: true },
+    "production-monitored": { minReplicas: 3, mtls: true },
     // MTAs outside the cluster: their network on the gRPC port, through a
     // load balancer that keeps their address, and mutual TLS.
     external: { minReplicas: 3, mtls: true, extraIngress: [fromVms], loadBalancer: true },

@@ -1,6 +1,7 @@
 """danegate-agent on its own: the socketmap protocol against hostile
 input, its limits, mutual TLS to danegated, usage errors and SIGTERM. The
 answers come from a real danegated on the DNSSEC lab."""
+import json
 import os
 import signal
 import socket
@@ -256,3 +257,28 @@ def test_a_restarted_validator_is_used_again(danegated_bin, lab, start_adapter, 
         assert c.ask("tls_policy d-311.dane.test").startswith("OK fingerprint")
     finally:
         d.stop()
+
+
+def test_alerts_and_dashboard_name_only_metrics_that_exist(service, start_adapter):
+    """Every metric an alert (deploy/k8s/components/monitoring) or the
+    Grafana dashboard (deploy/grafana) asks for is one danegated or the
+    agent really exports: a renamed metric must not silence an alert."""
+    import glob
+    import re
+    a = start_adapter(service.address, "--metrics-listen=127.0.0.1:0")
+    exported = set()
+    for text in (service.metrics(), metrics_text(a)):
+        exported |= set(re.findall(r"^# TYPE (\S+) ", text, re.M))
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    files = [os.path.join(root, "deploy/k8s/components/monitoring/prometheusrule.yaml"),
+             *glob.glob(os.path.join(root, "deploy/grafana/*.json"))]
+    assert len(files) == 2, files
+    for path in files:
+        with open(path) as f:
+            text = f.read()
+        if path.endswith(".json"):
+            json.loads(text)  # Grafana imports it
+        names = set(re.findall(r"\b(danegate_[a-z_]+)", text))
+        assert names, path
+        base = {re.sub(r"_(bucket|count|sum)$", "", n) for n in names}
+        assert base - exported == set(), path
