@@ -1,6 +1,6 @@
 #!/bin/sh
 # Checks what `cmake --install` puts where, from a build tree: every file
-# the README and the units name is there; the flag files hold only flags the
+# the docs and the units name is there; the flag files hold only flags the
 # programs know; the systemd units are valid (systemd-analyze verify, their
 # ExecStart pointed into the scratch root) and hardened (systemd-analyze
 # security --offline: exposure at most 2.0 of 10). The Debian packages are

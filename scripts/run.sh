@@ -28,7 +28,9 @@ DNSSEC lab up; danegated starting on 127.0.0.1:50051. Try, in another shell:
   build/service/danegate verify --server=127.0.0.1:50051 d-311.dane.test \\
       --mx mx-311.dane.test --chain $LAB_DIR/lab/certs/ee.pem
   curl -s http://127.0.0.1:9464/metrics
-Lab domains: tests/integration/lab/scenarios.py. Ctrl-C stops everything.
+Lab domains: tests/integration/lab/scenarios.py. The lab serves dane.test
+only: any other domain gets defer/dns_failure here (run without --lab to
+resolve from the root). Ctrl-C stops everything.
 MSG
 "$DANEGATED" $DEFAULTS $FLAGS "$@" &
 DG_PID=$!

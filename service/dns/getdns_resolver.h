@@ -3,7 +3,7 @@
 // getdns. getdns validates every answer itself (it asks for the DNSKEY/DS
 // chain and never trusts an upstream's AD bit); stub or recursive
 // resolution. getdns 1.6 aborts when DNSKEY or DS answers are lost or late
-// (README, tests/integration/test_faults.py).
+// (docs/danegated.md, tests/integration/test_faults.py).
 #ifndef DANEGATE_SERVICE_DNS_GETDNS_RESOLVER_H_
 #define DANEGATE_SERVICE_DNS_GETDNS_RESOLVER_H_
 

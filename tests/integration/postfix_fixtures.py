@@ -54,7 +54,7 @@ class PostfixEnv(MailNamespace):
     def _start_sender(self):
         # smtp(8) runs chrooted in the queue directory, as on Debian, with
         # the files Debian's start script copies in; the agent writes the
-        # trust-anchor files inside it (the README's layout).
+        # trust-anchor files inside it (docs/postfix.md's layout).
         self.queue = os.path.join(self.dir, "queue")
         os.makedirs(os.path.join(self.queue, "etc"))
         for name in ("services", "hosts", "nsswitch.conf", "host.conf"):

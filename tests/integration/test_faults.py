@@ -6,7 +6,7 @@ deliver, no downgrade of a DANE host, no reject of a DANE domain), the
 process survives every fault, and it is healthy again once the fault ends.
 
 Runs on the default resolver backend; `DANEGATE_RESOLVER=getdns` runs it on
-getdns 1.6, which does not survive it (see the README)."""
+getdns 1.6, which does not survive it (see docs/danegated.md)."""
 import os
 import sys
 import time
