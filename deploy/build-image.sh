@@ -31,6 +31,18 @@ podman build --pull=never --isolation=chroot --build-arg BASE_IMAGE="$BASE" \
   -f deploy/Dockerfile -t "$TAG" .
 echo "build-image: built $TAG in $(( $(date +%s) - start )) s, $(podman image inspect "$TAG" --format '{{.Size}}') bytes"
 
+# The image is the danegate package installed on a clean Debian root:
+# the package's files are there, its user kept the fixed uid.
+installed=$(podman run --rm --entrypoint /bin/sh "$TAG" -c '
+  dpkg -s danegate | grep -q "^Status: install ok installed" &&
+  for f in /usr/sbin/danegated /usr/sbin/danegate-agent /usr/bin/danegate \
+           /usr/lib/systemd/system/danegated.service /etc/danegate/danegated.flags; do
+    [ -e "$f" ] || { echo "missing $f"; exit 1; }
+  done &&
+  [ "$(id -u danegate)" = 10001 ] && /usr/sbin/danegated --version') ||
+  { echo "build-image: the package is not installed as it should be: $installed"; exit 1; }
+echo "build-image: package installed: $installed"
+
 # Run it the way the Deployment does, against the lab.
 work=$(mktemp -d)
 lab_pid=""
