@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
@@ -17,12 +18,15 @@
 #include "service/api/convert.h"
 #include "service/api/remote.h"
 #include "service/cli/render.h"
+#include "service/common/file.h"
 #include "service/common/flags.h"
+#include "service/common/json.h"
+#include "service/common/version.h"
 #include "service/dns/name.h"
 #include "service/dns/resolver_flags.h"
 #include "service/dns/validating_resolver.h"
-#include "service/common/version.h"
 #include "service/engine/dane_engine.h"
+#include "service/tlsa/association.h"
 #include "service/tlsa/chain.h"
 #include "service/tlsa/matcher.h"
 
@@ -46,6 +50,8 @@ constexpr char kOverview[] =
     "  match --tlsa REC --chain F --name HOST\n"
     "                                     match a chain against given TLSA records,\n"
     "                                     no DNS\n"
+    "  tlsa --cert F [--name HOST]        the TLSA record to publish for a\n"
+    "                                     certificate, chain or key\n"
     "\n"
     "'danegate COMMAND --help' lists a command's options.\n"
     "exit status: 0 deliver, 75 defer, 69 reject, 64 usage, 65 bad input, 70 internal\n";
@@ -62,6 +68,9 @@ struct Options {
   std::string chain;
   std::string name;
   std::vector<std::string> tlsa;
+  // tlsa: what to publish.
+  std::string cert;
+  std::string usage = "3", selector = "1", mtype = "1", depth;
 };
 
 // A failure with the exit status it maps to.
@@ -224,6 +233,93 @@ absl::StatusOr<int> RunMatch(const Options& o) {
   return Emit(o, VerdictJson(response), VerdictText(response), response.action());
 }
 
+absl::StatusOr<uint8_t> FieldFrom(const std::string& flag, const std::string& text,
+                                  uint8_t max) {
+  uint32_t value = 0;
+  if (!absl::SimpleAtoi(text, &value) || value > max) {
+    return absl::InvalidArgumentError(absl::StrCat(flag, " '", text, "': want 0..", max));
+  }
+  return static_cast<uint8_t>(value);
+}
+
+// The record to publish for the certificate, chain or key in --cert: the
+// leaf for DANE-EE(3), for DANE-TA(2) the certificate at --depth (default
+// 1, the issuer that signs the leaf), a key's SubjectPublicKeyInfo.
+absl::StatusOr<tlsa::TlsaRecord> RecordToPublish(const Options& o) {
+  absl::StatusOr<uint8_t> usage = FieldFrom("--usage", o.usage, 3);
+  if (!usage.ok()) return usage.status();
+  if (*usage != tlsa::kDaneTa && *usage != tlsa::kDaneEe) {
+    return absl::InvalidArgumentError(
+        "--usage: SMTP uses 2 (DANE-TA) and 3 (DANE-EE) only (RFC 7672 section 3.1.3)");
+  }
+  absl::StatusOr<uint8_t> selector = FieldFrom("--selector", o.selector, 1);
+  if (!selector.ok()) return selector.status();
+  absl::StatusOr<uint8_t> mtype = FieldFrom("--mtype", o.mtype, 2);
+  if (!mtype.ok()) return mtype.status();
+  absl::StatusOr<std::string> pem = common::ReadFileBounded(o.cert, 1 << 20);
+  if (!pem.ok()) return absl::InvalidArgumentError(absl::StrCat("--cert ", pem.status().message()));
+  tlsa::TlsaRecord record{*usage, *selector, *mtype, ""};
+  if (pem->find("-----BEGIN CERTIFICATE-----") == std::string::npos) {
+    if (*selector != tlsa::kSpki) {
+      return absl::InvalidArgumentError("--cert holds a key: --selector 1 (SubjectPublicKeyInfo) only");
+    }
+    absl::StatusOr<std::string> spki = tlsa::SpkiFromPemKey(*pem);
+    if (!spki.ok()) return absl::InvalidArgumentError(absl::StrCat("--cert ", o.cert, ": ", spki.status().message()));
+    absl::StatusOr<std::string> data = tlsa::MatchingData(*spki, *mtype);
+    if (!data.ok()) return data.status();
+    record.data = *std::move(data);
+    return record;
+  }
+  absl::StatusOr<tlsa::DerChain> chain = tlsa::ReadPemChain(o.cert);
+  if (!chain.ok()) return chain.status();
+  const std::string default_depth = *usage == tlsa::kDaneEe ? "0" : "1";
+  absl::StatusOr<uint8_t> depth =
+      FieldFrom("--depth", o.depth.empty() ? default_depth : o.depth, tlsa::kMaxChainCertificates);
+  if (!depth.ok()) return depth.status();
+  if (*usage == tlsa::kDaneEe && *depth != 0) {
+    return absl::InvalidArgumentError("--depth: DANE-EE(3) names the leaf (depth 0)");
+  }
+  if (*usage == tlsa::kDaneTa && *depth == 0) {
+    return absl::InvalidArgumentError(
+        "--depth: a DANE-TA(2) record names an issuer (depth 1 or more), not the leaf");
+  }
+  if (*depth >= chain->size()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--cert ", o.cert, " holds ", chain->size(), " certificate(s); --depth ",
+                     static_cast<int>(*depth), " needs ", *depth + 1,
+                     *usage == tlsa::kDaneTa ? " (give the chain the server sends, leaf first, "
+                                               "with the trust anchor)"
+                                             : ""));
+  }
+  absl::StatusOr<std::string> data = tlsa::AssociationData((*chain)[*depth], *selector, *mtype);
+  if (!data.ok()) return data.status();
+  record.data = *std::move(data);
+  return record;
+}
+
+absl::StatusOr<int> RunTlsa(const Options& o) {
+  absl::StatusOr<tlsa::TlsaRecord> record = RecordToPublish(o);
+  if (!record.ok()) return record.status();
+  std::string owner;
+  if (!o.name.empty()) {
+    absl::StatusOr<std::string> name = dns::CanonicalMailName(o.name, "--name");
+    if (!name.ok()) return name.status();
+    absl::StatusOr<uint32_t> port = PortFrom(o);
+    if (!port.ok()) return port.status();
+    owner = absl::StrCat(dns::TlsaOwnerName(*name, static_cast<uint16_t>(*port)), ".");
+  }
+  const std::string text = tlsa::TlsaText(*record);
+  if (o.json) {
+    std::cout << "{\"owner\":" << common::JsonString(owner) << ",\"usage\":"
+              << int{record->usage} << ",\"selector\":" << int{record->selector}
+              << ",\"matching_type\":" << int{record->matching_type} << ",\"data\":\""
+              << absl::BytesToHexString(record->data) << "\"}\n";
+  } else {
+    std::cout << (owner.empty() ? text : absl::StrCat(owner, " IN TLSA ", text)) << "\n";
+  }
+  return 0;
+}
+
 struct Command {
   const char* name;
   const char* usage;
@@ -241,6 +337,12 @@ constexpr Command kCommands[] = {
     {"match", "danegate match --tlsa \"U S M HEX\" [--tlsa ...] --chain FILE.pem --name HOST",
      "Matches the PEM chain in FILE against the given TLSA records, taken as\n"
      "DNSSEC-validated for HOST (the TLSA base domain). No DNS is used."},
+    {"tlsa", "danegate tlsa --cert FILE.pem [--usage U] [--selector S] [--mtype M] [--depth D] "
+             "[--name HOST [--port P]]",
+     "Prints the TLSA record to publish for the certificate, chain (leaf first) or\n"
+     "key in FILE: 3 1 1 by default (the leaf's key, SHA-256); with --usage 2 the\n"
+     "issuer at --depth (default 1) of the chain the server sends. --name prints\n"
+     "the zone-file line with its owner, _PORT._tcp.HOST."},
 };
 
 int Run(const std::vector<std::string>& argv) {
@@ -271,7 +373,8 @@ int Run(const std::vector<std::string>& argv) {
   flags.Bool("json", &o.json, "print one JSON object instead of a report");
   flags.String("port", &o.port, "PORT", "SMTP port for the TLSA lookup (default 25)");
   const std::string verb_name = command->name;
-  if (verb_name != "match") {
+  const bool asks = verb_name == "policy" || verb_name == "verify";  // DNS or danegated
+  if (asks) {
     flags.String("server", &o.remote.server, "HOST:PORT", "ask this danegated");
     flags.String("tls-ca", &o.remote.ca_file, "FILE",
                  "CA (PEM) that verifies the server's certificate; enables TLS");
@@ -289,8 +392,18 @@ int Run(const std::vector<std::string>& argv) {
   if (verb_name == "verify") {
     flags.String("mx", &o.mx, "HOST", "the MX host the session is with");
   }
-  if (verb_name != "policy") {
+  if (verb_name == "verify" || verb_name == "match") {
     flags.String("chain", &o.chain, "FILE.pem", "the peer's certificates, leaf first");
+  }
+  if (verb_name == "tlsa") {
+    flags.String("cert", &o.cert, "FILE.pem",
+                 "the server's certificate, its chain (leaf first) or its key (public or private)");
+    flags.String("usage", &o.usage, "U", "3 DANE-EE (default) or 2 DANE-TA");
+    flags.String("selector", &o.selector, "S", "1 the key (default) or 0 the whole certificate");
+    flags.String("mtype", &o.mtype, "M", "1 SHA-256 (default), 2 SHA-512 or 0 the data itself");
+    flags.String("depth", &o.depth, "D",
+                 "which certificate of the chain a DANE-TA record names (default 1)");
+    flags.String("name", &o.name, "HOST", "print the owner name _PORT._tcp.HOST. too");
   }
   if (verb_name == "match") {
     flags.Repeated("tlsa", &o.tlsa, "\"U S M HEX\"", "a TLSA record");
@@ -315,7 +428,7 @@ int Run(const std::vector<std::string>& argv) {
     return 0;
   }
 
-  const size_t want_args = verb_name == "match" ? 0 : 1;
+  const size_t want_args = asks ? 1 : 0;
   if (args->size() != want_args) {
     return usage_error(want_args == 0 ? "takes no positional argument"
                                       : "needs exactly one DOMAIN");
@@ -326,7 +439,8 @@ int Run(const std::vector<std::string>& argv) {
   if (verb_name == "match" && (o.tlsa.empty() || o.chain.empty() || o.name.empty())) {
     return usage_error("needs --tlsa, --chain and --name");
   }
-  if (verb_name != "match" && o.local == !o.remote.server.empty()) {
+  if (verb_name == "tlsa" && o.cert.empty()) return usage_error("needs --cert");
+  if (asks && o.local == !o.remote.server.empty()) {
     return usage_error("give either --server=HOST:PORT or --local");
   }
   if (!absl::ParseDuration(o.timeout, &o.remote.timeout) ||
@@ -337,7 +451,7 @@ int Run(const std::vector<std::string>& argv) {
   if (absl::StatusOr<uint32_t> port = PortFrom(o); !port.ok()) {
     return usage_error(std::string(port.status().message()));
   }
-  if (verb_name != "match") {
+  if (asks) {
     if (absl::StatusOr<dns::ResolverConfig> config = dns::ResolverConfigFrom(o.resolver);
         !config.ok()) {
       return usage_error(std::string(config.status().message()));
@@ -346,7 +460,8 @@ int Run(const std::vector<std::string>& argv) {
 
   absl::StatusOr<int> status = verb_name == "policy"   ? RunPolicy(o, *args)
                                : verb_name == "verify" ? RunVerify(o, *args)
-                                                       : RunMatch(o);
+                               : verb_name == "match"  ? RunMatch(o)
+                                                       : RunTlsa(o);
   if (!status.ok()) {
     Failure failure = FailureFrom(status.status());
     std::cerr << "danegate " << command->name << ": " << failure.message << "\n";

@@ -2,6 +2,7 @@
 
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <openssl/x509.h>
 
 #include "absl/strings/str_cat.h"
@@ -46,6 +47,30 @@ absl::StatusOr<std::string> AssociationData(const std::string& der, uint8_t sele
     OPENSSL_free(spki);
   }
   return MatchingData(data, matching_type);
+}
+
+absl::StatusOr<std::string> SpkiFromPemKey(const std::string& pem) {
+  auto read = [&pem](bool private_key) {
+    BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+    if (bio == nullptr) return PkeyPtr();
+    return PkeyPtr(private_key ? PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr)
+                               : PEM_read_bio_PUBKEY(bio.get(), nullptr, nullptr, nullptr));
+  };
+  PkeyPtr key = read(false);
+  if (key == nullptr) key = read(true);
+  ERR_clear_error();
+  if (key == nullptr) {
+    return absl::InvalidArgumentError("not a PEM certificate, public key or private key");
+  }
+  unsigned char* spki = nullptr;
+  const int len = i2d_PUBKEY(key.get(), &spki);
+  if (len <= 0) {
+    ERR_clear_error();
+    return absl::InvalidArgumentError("the key cannot be encoded as a SubjectPublicKeyInfo");
+  }
+  std::string der(reinterpret_cast<const char*>(spki), static_cast<size_t>(len));
+  OPENSSL_free(spki);
+  return der;
 }
 
 absl::StatusOr<std::string> FullDataFromChain(const TlsaRecord& record, const DerChain& chain) {

@@ -25,6 +25,10 @@ absl::StatusOr<std::string> MatchingData(const std::string& data, uint8_t matchi
 absl::StatusOr<std::string> AssociationData(const std::string& der, uint8_t selector,
                                             uint8_t matching_type);
 
+// Returns the DER SubjectPublicKeyInfo of the key in `pem`: a PUBLIC KEY,
+// or a private key (its public half). InvalidArgument otherwise.
+absl::StatusOr<std::string> SpkiFromPemKey(const std::string& pem);
+
 // For a digest record (matching type 1 or 2), returns the full data (what
 // the record would carry with matching type 0) of the first certificate of
 // `chain` that it matches; NotFound when none does. The record is the

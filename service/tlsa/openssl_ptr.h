@@ -21,6 +21,7 @@ struct OpensslFree {
   void operator()(SSL_CTX* p) const { SSL_CTX_free(p); }
   void operator()(X509_STORE_CTX* p) const { X509_STORE_CTX_free(p); }
   void operator()(STACK_OF(X509)* p) const { sk_X509_pop_free(p, X509_free); }
+  void operator()(EVP_PKEY* p) const { EVP_PKEY_free(p); }
 };
 
 using X509Ptr = std::unique_ptr<X509, OpensslFree>;
@@ -29,6 +30,7 @@ using SslPtr = std::unique_ptr<SSL, OpensslFree>;
 using SslCtxPtr = std::unique_ptr<SSL_CTX, OpensslFree>;
 using StoreCtxPtr = std::unique_ptr<X509_STORE_CTX, OpensslFree>;
 using X509StackPtr = std::unique_ptr<STACK_OF(X509), OpensslFree>;
+using PkeyPtr = std::unique_ptr<EVP_PKEY, OpensslFree>;
 
 // Parses exactly one DER certificate filling `der`; nullptr otherwise.
 // Served from a bounded process-wide cache of parsed certificates (OpenSSL
