@@ -6,7 +6,9 @@
 #include <exception>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -18,6 +20,7 @@
 #include "service/api/convert.h"
 #include "service/api/remote.h"
 #include "service/cli/render.h"
+#include "service/cli/rollover.h"
 #include "service/common/file.h"
 #include "service/common/flags.h"
 #include "service/common/json.h"
@@ -50,6 +53,8 @@ constexpr char kOverview[] =
     "  match --tlsa REC --chain F --name HOST\n"
     "                                     match a chain against given TLSA records,\n"
     "                                     no DNS\n"
+    "  rollover DOMAIN --next F           is deploying the certificate or key in F\n"
+    "                                     now safe for DOMAIN's DANE hosts?\n"
     "  tlsa --cert F [--name HOST]        the TLSA record to publish for a\n"
     "                                     certificate, chain or key\n"
     "\n"
@@ -68,6 +73,8 @@ struct Options {
   std::string chain;
   std::string name;
   std::vector<std::string> tlsa;
+  // rollover: the next and current server material.
+  std::string next, current, warn_days = "7";
   // tlsa: what to publish.
   std::string cert;
   std::string usage = "3", selector = "1", mtype = "1", depth;
@@ -185,16 +192,44 @@ auto Remote(const Options& o, const Request& request, Ask ask)
   return ask(*channel, o.remote.timeout, request);
 }
 
-absl::StatusOr<int> RunPolicy(const Options& o, const std::vector<std::string>& args) {
+// Asks the policy of `domain`, in this process or of danegated.
+absl::StatusOr<v1::ResolvePolicyResponse> FetchPolicy(const Options& o, const std::string& domain) {
   v1::ResolvePolicyRequest request;
-  request.set_domain(args[0]);
+  request.set_domain(domain);
   absl::StatusOr<uint32_t> port = PortFrom(o);
   if (!port.ok()) return port.status();
   request.set_port(*port);
-  absl::StatusOr<v1::ResolvePolicyResponse> response =
-      o.local ? LocalResolvePolicy(o, request) : Remote(o, request, api::RemoteResolvePolicy);
+  return o.local ? LocalResolvePolicy(o, request) : Remote(o, request, api::RemoteResolvePolicy);
+}
+
+absl::StatusOr<int> RunPolicy(const Options& o, const std::vector<std::string>& args) {
+  absl::StatusOr<v1::ResolvePolicyResponse> response = FetchPolicy(o, args[0]);
   if (!response.ok()) return response.status();
   return Emit(o, PolicyJson(*response), PolicyText(*response), response->action());
+}
+
+absl::StatusOr<int> RunRollover(const Options& o, const std::vector<std::string>& args) {
+  uint32_t warn_days = 0;
+  if (!absl::SimpleAtoi(o.warn_days, &warn_days) || warn_days > 3650) {
+    return absl::InvalidArgumentError(absl::StrCat("--warn-days '", o.warn_days, "': want 0..3650"));
+  }
+  std::optional<ServerMaterial> next, current;
+  for (const auto& [flag, path, out] : {std::tuple{"--next", &o.next, &next},
+                                        std::tuple{"--current", &o.current, &current}}) {
+    if (path->empty()) continue;
+    absl::StatusOr<ServerMaterial> material = ReadServerMaterial(flag, *path);
+    if (!material.ok()) return material.status();
+    *out = *std::move(material);
+  }
+  absl::StatusOr<v1::ResolvePolicyResponse> policy = FetchPolicy(o, args[0]);
+  if (!policy.ok()) return policy.status();
+  const Rollover got = CheckRollover(*policy, next ? &*next : nullptr,
+                                     current ? &*current : nullptr, absl::Now(),
+                                     absl::Hours(24) * static_cast<int>(warn_days));
+  std::cout << (o.json ? RolloverJson(policy->domain(), got) + "\n"
+                       : RolloverText(policy->domain(), got));
+  std::cout.flush();
+  return got.safe ? 0 : kExitTempFail;
 }
 
 absl::StatusOr<int> RunVerify(const Options& o, const std::vector<std::string>& args) {
@@ -337,6 +372,15 @@ constexpr Command kCommands[] = {
     {"match", "danegate match --tlsa \"U S M HEX\" [--tlsa ...] --chain FILE.pem --name HOST",
      "Matches the PEM chain in FILE against the given TLSA records, taken as\n"
      "DNSSEC-validated for HOST (the TLSA base domain). No DNS is used."},
+    {"rollover", "danegate rollover (--server=HOST:PORT | --local) [options] DOMAIN "
+                 "[--next FILE.pem] [--current FILE.pem] [--warn-days N]",
+     "Says whether deploying the next certificate or key (--next: a chain, leaf\n"
+     "first, or a key) now keeps mail to DOMAIN flowing: every DANE MX host\n"
+     "publishes a usable TLSA record for it, the current one (--current) is\n"
+     "still published, and neither the RRSIGs over the TLSA RRsets nor the\n"
+     "certificates expire within --warn-days (default 7). Exit 0 when safe, 75\n"
+     "with the reason otherwise. Without --next: the expiry check alone, for a\n"
+     "cron job."},
     {"tlsa", "danegate tlsa --cert FILE.pem [--usage U] [--selector S] [--mtype M] [--depth D] "
              "[--name HOST [--port P]]",
      "Prints the TLSA record to publish for the certificate, chain (leaf first) or\n"
@@ -373,7 +417,8 @@ int Run(const std::vector<std::string>& argv) {
   flags.Bool("json", &o.json, "print one JSON object instead of a report");
   flags.String("port", &o.port, "PORT", "SMTP port for the TLSA lookup (default 25)");
   const std::string verb_name = command->name;
-  const bool asks = verb_name == "policy" || verb_name == "verify";  // DNS or danegated
+  const bool asks =
+      verb_name == "policy" || verb_name == "verify" || verb_name == "rollover";  // DNS or danegated
   if (asks) {
     flags.String("server", &o.remote.server, "HOST:PORT", "ask this danegated");
     flags.String("tls-ca", &o.remote.ca_file, "FILE",
@@ -394,6 +439,12 @@ int Run(const std::vector<std::string>& argv) {
   }
   if (verb_name == "verify" || verb_name == "match") {
     flags.String("chain", &o.chain, "FILE.pem", "the peer's certificates, leaf first");
+  }
+  if (verb_name == "rollover") {
+    flags.String("next", &o.next, "FILE.pem", "the certificate chain or key to deploy next");
+    flags.String("current", &o.current, "FILE.pem", "the certificate chain or key deployed now");
+    flags.String("warn-days", &o.warn_days, "N",
+                 "unsafe when RRSIGs or certificates expire within N days (default 7)");
   }
   if (verb_name == "tlsa") {
     flags.String("cert", &o.cert, "FILE.pem",
@@ -461,6 +512,7 @@ int Run(const std::vector<std::string>& argv) {
   absl::StatusOr<int> status = verb_name == "policy"   ? RunPolicy(o, *args)
                                : verb_name == "verify" ? RunVerify(o, *args)
                                : verb_name == "match"  ? RunMatch(o)
+                               : verb_name == "rollover" ? RunRollover(o, *args)
                                                        : RunTlsa(o);
   if (!status.ok()) {
     Failure failure = FailureFrom(status.status());

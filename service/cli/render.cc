@@ -102,4 +102,51 @@ int ExitStatus(v1::Action action) {
   }
 }
 
+namespace {
+
+std::string OptionalBool(const std::optional<bool>& value) {
+  return value.has_value() ? (*value ? "true" : "false") : "null";
+}
+
+std::string Said(const std::optional<bool>& value) {
+  return value.has_value() ? (*value ? "published" : "NOT published") : "-";
+}
+
+}  // namespace
+
+std::string RolloverJson(const std::string& domain, const Rollover& r) {
+  std::vector<std::string> hosts;
+  for (const HostRollover& h : r.hosts) {
+    std::vector<std::string> problems;
+    for (const std::string& p : h.problems) problems.push_back(common::JsonString(p));
+    hosts.push_back(absl::StrCat(
+        "{\"host\":", common::JsonString(h.host), ",\"next_published\":",
+        OptionalBool(h.next_published), ",\"current_published\":",
+        OptionalBool(h.current_published), ",\"tlsa_ttl\":", h.ttl,
+        ",\"signatures_expire_in_seconds\":",
+        h.signatures_left ? absl::StrCat(absl::ToInt64Seconds(*h.signatures_left)) : "null",
+        ",\"problems\":[", absl::StrJoin(problems, ","), "]}"));
+  }
+  return absl::StrCat("{\"domain\":", common::JsonString(domain), ",\"safe\":",
+                      r.safe ? "true" : "false", ",\"reason\":", common::JsonString(r.reason),
+                      ",\"detail\":", common::JsonString(r.detail), ",\"hosts\":[",
+                      absl::StrJoin(hosts, ","), "]}");
+}
+
+std::string RolloverText(const std::string& domain, const Rollover& r) {
+  std::string out = absl::StrCat("domain  ", domain, "\nverdict ", r.safe ? "safe" : "UNSAFE",
+                                 " (", r.reason, ")\ndetail  ", r.detail, "\n");
+  for (const HostRollover& h : r.hosts) {
+    absl::StrAppend(&out, "  ", h.host, "\n    next ", Said(h.next_published), ", current ",
+                    Said(h.current_published), ", TLSA TTL ", h.ttl, " s, RRSIGs expire in ",
+                    h.signatures_left ? absl::FormatDuration(absl::Trunc(*h.signatures_left,
+                                                                         absl::Minutes(1)))
+                                      : "-",
+                    h.problems.empty() ? "" : absl::StrCat("\n    problems ",
+                                                           absl::StrJoin(h.problems, ", ")),
+                    "\n");
+  }
+  return out;
+}
+
 }  // namespace danegate::cli

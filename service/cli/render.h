@@ -7,6 +7,7 @@
 
 #include "absl/strings/string_view.h"
 #include "danegate/v1/validator.pb.h"
+#include "service/cli/rollover.h"
 
 namespace danegate::cli {
 
@@ -18,6 +19,10 @@ std::string VerdictText(const v1::VerifyPeerResponse& response);
 // Returns the process exit status for an action: 0 deliver, 75 defer,
 // 69 reject (sysexits EX_TEMPFAIL / EX_UNAVAILABLE).
 int ExitStatus(v1::Action action);
+
+// `danegate rollover`'s answer: one JSON object, or a report for people.
+std::string RolloverJson(const std::string& domain, const Rollover& rollover);
+std::string RolloverText(const std::string& domain, const Rollover& rollover);
 
 }  // namespace danegate::cli
 

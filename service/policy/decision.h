@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/time/time.h"
 #include "service/dns/answer.h"
 #include "service/tlsa/record.h"
 
@@ -50,6 +51,10 @@ struct HostPolicy {
   std::string detail;
   std::vector<tlsa::TlsaRecord> tlsa;  // the secure TLSA RRset, as published
   std::string tlsa_base_domain;        // the host name the RRset belongs to
+  uint32_t tlsa_ttl = 0;               // the RRset's TTL as answered (0: unknown)
+  // The earliest RRSIG expiration over the TLSA answer: past it, the RRset
+  // is bogus unless re-signed. InfiniteFuture when unknown.
+  absl::Time tlsa_signatures_expire = absl::InfiniteFuture();
   // The host's CNAME-expanded name when it differs from `host` (an MTA may
   // connect under either name); empty otherwise.
   std::string canonical_name;

@@ -265,6 +265,8 @@ HostPolicy DecideFromTlsa(const MxCandidate& c, absl::string_view base_domain,
   HostPolicy host = HostFromTrustedTlsa(c.host, tlsa.tlsa, tlsa.undecodable_records);
   host.preference = c.preference;
   host.tlsa_base_domain = std::string(base_domain);
+  host.tlsa_ttl = tlsa.ttl;
+  host.tlsa_signatures_expire = tlsa.valid_until;
   return host;
 }
 

@@ -1,5 +1,8 @@
 #include "service/tlsa/association.h"
 
+#include <ctime>
+
+#include <openssl/asn1.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -47,6 +50,16 @@ absl::StatusOr<std::string> AssociationData(const std::string& der, uint8_t sele
     OPENSSL_free(spki);
   }
   return MatchingData(data, matching_type);
+}
+
+absl::StatusOr<absl::Time> CertificateNotAfter(const std::string& der) {
+  X509Ptr cert = ParseDerCertificate(der);
+  tm when{};
+  if (cert == nullptr || ASN1_TIME_to_tm(X509_get0_notAfter(cert.get()), &when) != 1) {
+    ERR_clear_error();
+    return absl::InvalidArgumentError("not a DER certificate with a notAfter time");
+  }
+  return absl::FromTimeT(timegm(&when));
 }
 
 absl::StatusOr<std::string> SpkiFromPemKey(const std::string& pem) {

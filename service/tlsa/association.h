@@ -9,6 +9,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "service/tlsa/chain.h"
 #include "service/tlsa/record.h"
 
@@ -24,6 +25,9 @@ absl::StatusOr<std::string> MatchingData(const std::string& data, uint8_t matchi
 // InvalidArgument for a certificate that does not parse or unknown values.
 absl::StatusOr<std::string> AssociationData(const std::string& der, uint8_t selector,
                                             uint8_t matching_type);
+
+// Returns when the DER certificate `der` expires (its notAfter).
+absl::StatusOr<absl::Time> CertificateNotAfter(const std::string& der);
 
 // Returns the DER SubjectPublicKeyInfo of the key in `pem`: a PUBLIC KEY,
 // or a private key (its public half). InvalidArgument otherwise.
