@@ -141,6 +141,10 @@ std::string Metrics::Render(const dns::CacheStats& cache,
   Header(out, "danegate_cert_cache_bytes", "gauge",
          "Estimated memory of the parsed peer certificates kept (bound: --cert-cache-bytes).");
   absl::StrAppend(&out, "danegate_cert_cache_bytes ", certificates.bytes, "\n");
+  Header(out, "danegate_tlsa_signatures_expiring_total", "counter",
+         "Decisions resting on a TLSA RRset whose RRSIGs expire within a day.");
+  absl::StrAppend(&out, "danegate_tlsa_signatures_expiring_total ",
+                  tlsa_signatures_expiring_.load(std::memory_order_relaxed), "\n");
   Header(out, "danegate_connections", "gauge",
          "Client connections open on --listen (bound: --max-connections).");
   absl::StrAppend(&out, "danegate_connections ", connections.connections, "\n");

@@ -36,6 +36,9 @@ class Metrics {
   void RecordInvalidRequest(Rpc rpc);
   void RecordRpc(Rpc rpc, int grpc_code, absl::Duration latency);
   void RecordDnsQuery(dns::RrType type, const dns::DnsAnswer& answer, absl::Duration latency);
+  void RecordTlsaSignaturesExpiring() {
+    tlsa_signatures_expiring_.fetch_add(1, std::memory_order_relaxed);
+  }
   void RpcStarted() { in_flight_.fetch_add(1, std::memory_order_relaxed); }
   void RpcFinished() { in_flight_.fetch_sub(1, std::memory_order_relaxed); }
   void SetServing(bool serving) { serving_.store(serving, std::memory_order_relaxed); }
@@ -56,6 +59,7 @@ class Metrics {
   std::array<std::atomic<uint64_t>, kDnssecStateCount> dnssec_{};
   std::array<std::atomic<uint64_t>, kRrTypeCount> upstream_errors_{};
   std::atomic<int64_t> in_flight_{0};
+  std::atomic<uint64_t> tlsa_signatures_expiring_{0};
   std::atomic<bool> serving_{false};
 };
 

@@ -1,5 +1,7 @@
 #include "service/server/validator_service.h"
 
+#include <algorithm>
+
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -26,6 +28,11 @@ std::string ClientIdentity(const grpc::CallbackServerContext* context) {
 const char* RpcName(Rpc rpc) { return rpc == Rpc::kResolvePolicy ? "ResolvePolicy" : "VerifyPeer"; }
 
 // Tracks one RPC from start to finish: metrics, audit line, reactor.
+// Decisions resting on TLSA signatures that expire sooner than this are
+// counted (danegate_tlsa_signatures_expiring_total): a zone about to go
+// bogus, seen before its mail is deferred.
+constexpr absl::Duration kSignatureLookahead = absl::Hours(24);
+
 class Call {
  public:
   Call(Rpc rpc, grpc::CallbackServerContext* context, Metrics& metrics, AuditLog& audit)
@@ -48,9 +55,12 @@ class Call {
     return Finish(ToGrpcStatus(status));
   }
 
-  // Records the decision and finishes the RPC with OK.
-  grpc::ServerUnaryReactor* Decided(policy::Action action, policy::Reason reason) {
+  // Records the decision and finishes the RPC with OK. `tlsa_expire` is
+  // the earliest RRSIG expiration over the TLSA RRsets it rests on.
+  grpc::ServerUnaryReactor* Decided(policy::Action action, policy::Reason reason,
+                                    absl::Time tlsa_expire) {
     metrics_.RecordDecision(rpc_, action, reason);
+    if (tlsa_expire - absl::Now() < kSignatureLookahead) metrics_.RecordTlsaSignaturesExpiring();
     record_.action = policy::ActionName(action);
     record_.reason = policy::ReasonName(reason);
     return Finish(grpc::Status::OK);
@@ -123,7 +133,11 @@ grpc::ServerUnaryReactor* ValidatorService::ResolvePolicy(grpc::CallbackServerCo
                         [call, response](policy::DomainPolicy policy) {
                           WriteResponse(api::ToProto(policy), response);
                           call->record().detail = policy.detail;
-                          call->Decided(policy.action, policy.reason);
+                          absl::Time expire = absl::InfiniteFuture();
+                          for (const policy::HostPolicy& host : policy.hosts) {
+                            expire = std::min(expire, host.tlsa_signatures_expire);
+                          }
+                          call->Decided(policy.action, policy.reason, expire);
                         });
   return reactor;
 }
@@ -149,7 +163,9 @@ grpc::ServerUnaryReactor* ValidatorService::VerifyPeer(grpc::CallbackServerConte
                        call->record().authenticated = verdict.authenticated;
                        call->record().matched = verdict.matched;
                        call->record().detail = verdict.detail;
-                       call->Decided(verdict.action, verdict.reason);
+                       call->Decided(verdict.action, verdict.reason,
+                                     verdict.host ? verdict.host->tlsa_signatures_expire
+                                                  : absl::InfiniteFuture());
                      });
   return reactor;
 }

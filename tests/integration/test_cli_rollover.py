@@ -46,6 +46,24 @@ def test_signatures_expiring_within_the_warning_are_unsafe(cli, lab):
     assert (status, got["reason"]) == (0, "safe"), got
 
 
+def test_a_zone_signed_for_12_hours_is_unsafe_within_a_week(cli, lab):
+    status, got = cli.json("rollover", "--local", *lab.resolver_args(), "soon.dane.test",
+                           "--next", lab.certs.chain_file("ee"))
+    assert (status, got["reason"]) == (75, "tlsa_rrsig_expiring"), got
+    assert 11 * 3600 < got["hosts"][0]["signatures_expire_in_seconds"] <= 12 * 3600
+    assert got["hosts"][0]["next_published"] is True
+
+
+def test_danegated_counts_decisions_on_signatures_about_to_expire(stubs, lab, service):
+    import grpc
+    before = service.metric("danegate_tlsa_signatures_expiring_total")
+    with grpc.insecure_channel(service.address) as channel:
+        validator = stubs.rpc.ValidatorStub(channel)
+        for domain in ("d-311.dane.test", "soon.dane.test", "soon.dane.test"):
+            validator.ResolvePolicy(stubs.pb.ResolvePolicyRequest(domain=domain), timeout=10)
+    assert service.metric("danegate_tlsa_signatures_expiring_total") == before + 2
+
+
 def test_a_domain_that_does_not_validate_is_unsafe(cli, lab):
     status, got = cli.json("rollover", "--local", *lab.resolver_args(), "expired.dane.test",
                            "--next", lab.certs.chain_file("ee"))

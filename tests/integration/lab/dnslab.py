@@ -10,6 +10,7 @@ Zones:
   expired.dane.test.  signed with RRSIGs that expired in 2020 -> bogus
   badds.dane.test.    signed, the parent's DS does not match its key -> bogus
   insec.dane.test.    unsigned, no DS -> insecure
+  soon.dane.test.     signed, its RRSIGs expire 12 hours after the lab starts
   servfail.dane.test. configured in Knot with no zone file -> SERVFAIL
 
 Run standalone to keep a lab up for manual use:
@@ -31,7 +32,7 @@ import certs as certs_mod  # noqa: E402
 import scenarios  # noqa: E402
 
 SIGNED = ["dane.test", "nsec3.dane.test", "expired.dane.test", "badds.dane.test",
-          "unsuppds.dane.test", "unsuppalg.dane.test"]
+          "unsuppds.dane.test", "unsuppalg.dane.test", "soon.dane.test"]
 START_TIMEOUT = 20.0
 
 
@@ -225,7 +226,7 @@ class DnsLab:
                 f.write(r + "\n")
         return path
 
-    def _sign(self, zone, path, key, nsec3=False, expired=False):
+    def _sign(self, zone, path, key, nsec3=False, expired=False, validity=30 * 86400):
         argv = ["ldns-signzone", "-o", zone + ".", "-f", path + ".signed"]
         if nsec3:
             argv += ["-n", "-a", "1", "-t", "0", "-s", "abcd"]
@@ -233,7 +234,7 @@ class DnsLab:
             argv += ["-i", "20191201000000", "-e", "20200101000000"]
         else:
             now = int(time.time())
-            argv += ["-i", str(now - 3600), "-e", str(now + 30 * 86400)]
+            argv += ["-i", str(now - 3600), "-e", str(now + validity)]
         run(argv + [path, key])
         os.replace(path + ".signed", path)
 
@@ -259,19 +260,21 @@ class DnsLab:
         unsupported[-3] = "253"
         ds["unsuppalg.dane.test"] = " ".join(unsupported)
 
-        children = ["nsec3", "expired", "badds", "insec", "servfail", "unsuppds", "unsuppalg"]
+        children = ["nsec3", "expired", "badds", "insec", "servfail", "unsuppds", "unsuppalg",
+                    "soon"]
         parent = scenarios.dane_test_records(self.certs)
         for child in children:
             parent.append(f"{child} NS ns.dane.test.")
             zone = f"{child}.dane.test"
             if zone in ds:
                 parent.append(ds[zone].replace(zone + ".", child, 1))
-        for child in ["nsec3", "expired", "badds", "insec", "unsuppds", "unsuppalg"]:
+        for child in ["nsec3", "expired", "badds", "insec", "unsuppds", "unsuppalg", "soon"]:
             zone = f"{child}.dane.test"
-            path = self._write_zone(zone, scenarios.child_records(child))
+            path = self._write_zone(zone, scenarios.child_records(child, self.certs))
             if zone in keys:
                 self._sign(zone, path, keys[zone], nsec3=child == "nsec3",
-                           expired=child == "expired")
+                           expired=child == "expired",
+                           validity=12 * 3600 if child == "soon" else 30 * 86400)
         self.keys = keys
         self.parent_records = parent
         self.serial = 1
@@ -284,7 +287,7 @@ class DnsLab:
     def _knot_conf(self):
         zones = ["test", "dane.test", "nsec3.dane.test", "expired.dane.test",
                  "badds.dane.test", "insec.dane.test", "servfail.dane.test",
-                 "unsuppds.dane.test", "unsuppalg.dane.test"]
+                 "unsuppds.dane.test", "unsuppalg.dane.test", "soon.dane.test"]
         zdir = os.path.join(self.dir, "zones")
         kdir = os.path.join(self.dir, "knot")
         conf = f"""server:

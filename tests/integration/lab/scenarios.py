@@ -148,7 +148,7 @@ def dane_test_records(certs):
     return r
 
 
-def child_records(zone):
+def child_records(zone, certs):
     """Records of the child zones (relative names)."""
     return {
         "nsec3": ["@ MX 10 mx"] + _a("mx"),
@@ -156,6 +156,8 @@ def child_records(zone):
         "badds": ["@ MX 10 mx"] + _a("mx"),
         "unsuppds": ["@ MX 10 mx"] + _a("mx") + ["_25._tcp.mx TLSA 3 1 1 " + "33" * 32],
         "unsuppalg": ["@ MX 10 mx"] + _a("mx") + ["_25._tcp.mx TLSA 3 1 1 " + "33" * 32],
+        # Valid now, its signatures expire 12 hours after the lab starts.
+        "soon": ["@ MX 10 mx"] + _a("mx") + [f"_25._tcp.mx TLSA {certs.ee.tlsa(3, 1, 1)}"],
         "insec": ["@ MX 10 mx"] + _a("mx") + ["_25._tcp.mx TLSA 3 1 1 " + "22" * 32,
                                               "tlsa TLSA 3 1 1 " + "22" * 32,
                                               # RFC 7672 §2.2.1: an insecure MX RRset
@@ -295,6 +297,9 @@ SCENARIOS = [
              f"dane-mx.insec.{D}", "deliver", "dane_required", [(f"mx-311.{D}", "dane")],
              [Verify(f"mx-311.{D}", "ee", "deliver", True, "dane_authenticated"),
               Verify(f"mx-311.{D}", "other", "defer", False, "dane_mismatch")]),
+    Scenario("signatures expiring in 12 hours: still valid", f"soon.{D}", "deliver",
+             "dane_required", [(f"mx.soon.{D}", "dane")],
+             [Verify(f"mx.soon.{D}", "ee", "deliver", True, "dane_authenticated")]),
     Scenario("host outside the DANE domain's MX set", f"d-311.{D}", "deliver", "dane_required",
              [(f"mx-311.{D}", "dane")],
              [Verify(f"mx-notlsa.{D}", "ee", "defer", False, "host_not_in_policy")]),
