@@ -125,7 +125,6 @@ v1::Reason ToProto(policy::Reason reason) {
     case Reason::kNoAddress: return v1::REASON_NO_ADDRESS;
     case Reason::kNullMx: return v1::REASON_NULL_MX;
     case Reason::kDomainNotFound: return v1::REASON_DOMAIN_NOT_FOUND;
-    case Reason::kStarttlsMissing: return v1::REASON_STARTTLS_MISSING;
     case Reason::kInvalidArgument: return v1::REASON_INVALID_ARGUMENT;
     case Reason::kHostNotInPolicy: return v1::REASON_HOST_NOT_IN_POLICY;
   }

@@ -34,7 +34,6 @@ const char* ReasonName(Reason reason) {
     case Reason::kNoAddress: return "no_address";
     case Reason::kNullMx: return "null_mx";
     case Reason::kDomainNotFound: return "domain_not_found";
-    case Reason::kStarttlsMissing: return "starttls_missing";
     case Reason::kInvalidArgument: return "invalid_argument";
     case Reason::kHostNotInPolicy: return "host_not_in_policy";
   }

@@ -32,7 +32,6 @@ enum class Reason {
   kNoAddress,
   kNullMx,
   kDomainNotFound,
-  kStarttlsMissing,
   kInvalidArgument,
   kHostNotInPolicy,
 };
