@@ -74,12 +74,11 @@ std::string AgentMetrics::Render(size_t open_connections, bool validator_ready) 
   common::PrometheusHeader(out, "danegate_agent_chain_fetch_duration_seconds", "histogram",
                            "Time of one such connection");
   chain_fetch_latency_.Render("danegate_agent_chain_fetch_duration_seconds", "", out);
-  common::PrometheusHeader(out, "danegate_agent_connections", "gauge",
-                           "Open connections from MTA processes (Postfix, Exim)");
-  absl::StrAppend(&out, "danegate_agent_connections ", open_connections, "\n");
-  common::PrometheusHeader(out, "danegate_agent_validator_up", "gauge",
-                           "1 while the gRPC channel to danegated is connected");
-  absl::StrAppend(&out, "danegate_agent_validator_up ", validator_ready ? 1 : 0, "\n");
+  common::PrometheusSample(out, "danegate_agent_connections", "gauge",
+                           "Open connections from MTA processes (Postfix, Exim)", open_connections);
+  common::PrometheusSample(out, "danegate_agent_validator_up", "gauge",
+                           "1 while the gRPC channel to danegated is connected",
+                           validator_ready ? 1 : 0);
   return out;
 }
 

@@ -21,7 +21,6 @@
 #include "service/api/remote.h"
 #include "service/cli/render.h"
 #include "service/cli/rollover.h"
-#include "service/common/file.h"
 #include "service/common/flags.h"
 #include "service/common/json.h"
 #include "service/common/version.h"
@@ -291,22 +290,19 @@ absl::StatusOr<tlsa::TlsaRecord> RecordToPublish(const Options& o) {
   if (!selector.ok()) return selector.status();
   absl::StatusOr<uint8_t> mtype = FieldFrom("--mtype", o.mtype, 2);
   if (!mtype.ok()) return mtype.status();
-  absl::StatusOr<std::string> pem = common::ReadFileBounded(o.cert, 1 << 20);
-  if (!pem.ok()) return absl::InvalidArgumentError(absl::StrCat("--cert ", pem.status().message()));
+  absl::StatusOr<ServerMaterial> material = ReadServerMaterial("--cert", o.cert);
+  if (!material.ok()) return material.status();
   tlsa::TlsaRecord record{*usage, *selector, *mtype, ""};
-  if (pem->find("-----BEGIN CERTIFICATE-----") == std::string::npos) {
+  if (material->chain.empty()) {  // a key
     if (*selector != tlsa::kSpki) {
       return absl::InvalidArgumentError("--cert holds a key: --selector 1 (SubjectPublicKeyInfo) only");
     }
-    absl::StatusOr<std::string> spki = tlsa::SpkiFromPemKey(*pem);
-    if (!spki.ok()) return absl::InvalidArgumentError(absl::StrCat("--cert ", o.cert, ": ", spki.status().message()));
-    absl::StatusOr<std::string> data = tlsa::MatchingData(*spki, *mtype);
+    absl::StatusOr<std::string> data = tlsa::MatchingData(material->spki, *mtype);
     if (!data.ok()) return data.status();
     record.data = *std::move(data);
     return record;
   }
-  absl::StatusOr<tlsa::DerChain> chain = tlsa::ReadPemChain(o.cert);
-  if (!chain.ok()) return chain.status();
+  const tlsa::DerChain& chain = material->chain;
   const std::string default_depth = *usage == tlsa::kDaneEe ? "0" : "1";
   absl::StatusOr<uint8_t> depth =
       FieldFrom("--depth", o.depth.empty() ? default_depth : o.depth, tlsa::kMaxChainCertificates);
@@ -318,15 +314,15 @@ absl::StatusOr<tlsa::TlsaRecord> RecordToPublish(const Options& o) {
     return absl::InvalidArgumentError(
         "--depth: a DANE-TA(2) record names an issuer (depth 1 or more), not the leaf");
   }
-  if (*depth >= chain->size()) {
+  if (*depth >= chain.size()) {
     return absl::InvalidArgumentError(
-        absl::StrCat("--cert ", o.cert, " holds ", chain->size(), " certificate(s); --depth ",
+        absl::StrCat("--cert ", o.cert, " holds ", chain.size(), " certificate(s); --depth ",
                      static_cast<int>(*depth), " needs ", *depth + 1,
                      *usage == tlsa::kDaneTa ? " (give the chain the server sends, leaf first, "
                                                "with the trust anchor)"
                                              : ""));
   }
-  absl::StatusOr<std::string> data = tlsa::AssociationData((*chain)[*depth], *selector, *mtype);
+  absl::StatusOr<std::string> data = tlsa::AssociationData(chain[*depth], *selector, *mtype);
   if (!data.ok()) return data.status();
   record.data = *std::move(data);
   return record;

@@ -41,4 +41,10 @@ void PrometheusHeader(std::string& out, const char* name, const char* type, cons
   absl::StrAppend(&out, "# HELP ", name, " ", help, "\n# TYPE ", name, " ", type, "\n");
 }
 
+void PrometheusSample(std::string& out, const char* name, const char* type, const char* help,
+                      const absl::AlphaNum& value) {
+  PrometheusHeader(out, name, type, help);
+  absl::StrAppend(&out, name, " ", value, "\n");
+}
+
 }  // namespace danegate::common

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 
 namespace danegate::common {
@@ -31,6 +32,10 @@ class Histogram {
 
 // Appends "# HELP name help" and "# TYPE name type".
 void PrometheusHeader(std::string& out, const char* name, const char* type, const char* help);
+
+// Appends the header and the one sample "name value" of an unlabelled metric.
+void PrometheusSample(std::string& out, const char* name, const char* type, const char* help,
+                      const absl::AlphaNum& value);
 
 }  // namespace danegate::common
 

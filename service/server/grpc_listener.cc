@@ -53,17 +53,15 @@ absl::StatusOr<std::unique_ptr<GrpcListener>> GrpcListener::Bind(const std::stri
         bind_errno, absl::StrCat(flag, " ", listen, ": cannot listen",
                                  bind_errno == EADDRINUSE ? " (another process has the port)" : ""));
   }
-  sockaddr_storage bound{};
-  socklen_t bound_size = sizeof bound;
+  common::SocketAddress bound;  // the port picked for port 0
+  bound.size = sizeof bound.storage;
   if (::listen(fd, kBacklog) != 0 ||
-      getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &bound_size) != 0) {
+      getsockname(fd, reinterpret_cast<sockaddr*>(&bound.storage), &bound.size) != 0) {
     absl::Status status = ErrnoStatus(absl::StrCat(flag, " ", listen, ": listen"));
     close(fd);
     return status;
   }
-  const int port = ntohs(bound.ss_family == AF_INET6
-                             ? reinterpret_cast<const sockaddr_in6*>(&bound)->sin6_port
-                             : reinterpret_cast<const sockaddr_in*>(&bound)->sin_port);
+  const int port = bound.port();
   const int wake = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (wake < 0) {
     absl::Status status = ErrnoStatus("eventfd");

@@ -92,8 +92,9 @@ int Serve(const ServerConfig& config, sigset_t& stop_signals) {
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   // danegated owns its listening sockets (grpc_listener.h says why).
+  const size_t max_connections = ConnectionCap(config.max_connections);
   absl::StatusOr<std::unique_ptr<GrpcListener>> listener =
-      GrpcListener::Bind("--listen", config.listen, ConnectionCap(config.max_connections));
+      GrpcListener::Bind("--listen", config.listen, max_connections);
   if (!listener.ok()) return Fail(kExitUnavailable, std::string(listener.status().message()));
   grpc::ServerBuilder builder;
   std::unique_ptr<grpc::experimental::ExternalConnectionAcceptor> acceptor =
@@ -217,7 +218,7 @@ int Serve(const ServerConfig& config, sigset_t& stop_signals) {
                                                       : "mutual"},
                {"metrics_port", metrics_http ? std::to_string(metrics_http->port()) : ""},
                {"health_port", health_listener ? std::to_string(health_listener->port()) : ""},
-               {"max_connections", std::to_string(ConnectionCap(config.max_connections))}});
+               {"max_connections", std::to_string(max_connections)}});
 
   int signal_number = 0;
   sigwait(&stop_signals, &signal_number);

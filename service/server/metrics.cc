@@ -22,6 +22,11 @@ void Header(std::string& out, const char* name, const char* type, const char* he
   common::PrometheusHeader(out, name, type, help);
 }
 
+void Sample(std::string& out, const char* name, const char* type, const char* help,
+            const absl::AlphaNum& value) {
+  common::PrometheusSample(out, name, type, help, value);
+}
+
 uint64_t Load(const std::atomic<uint64_t>& v) { return v.load(std::memory_order_relaxed); }
 
 }  // namespace
@@ -99,9 +104,8 @@ std::string Metrics::Render(const dns::CacheStats& cache,
     rpc_latency_[r].Render("danegate_rpc_duration_seconds",
                            absl::StrCat("rpc=\"", kRpcNames[r], "\""), out);
   }
-  Header(out, "danegate_rpcs_in_flight", "gauge", "RPCs being answered now.");
-  absl::StrAppend(&out, "danegate_rpcs_in_flight ", in_flight_.load(std::memory_order_relaxed),
-                  "\n");
+  Sample(out, "danegate_rpcs_in_flight", "gauge",
+         "RPCs being answered now.", in_flight_.load(std::memory_order_relaxed));
   Header(out, "danegate_dns_query_duration_seconds", "histogram",
          "Upstream DNS lookups by type and outcome (cache misses only).");
   for (int t = 0; t < kRrTypeCount; ++t) {
@@ -125,37 +129,33 @@ std::string Metrics::Render(const dns::CacheStats& cache,
     absl::StrAppend(&out, "danegate_upstream_errors_total{type=\"", dns::RrTypeName(kTypes[t]),
                     "\"} ", Load(upstream_errors_[t]), "\n");
   }
-  Header(out, "danegate_cache_hits_total", "counter", "DNS cache hits.");
-  absl::StrAppend(&out, "danegate_cache_hits_total ", cache.hits, "\n");
-  Header(out, "danegate_cache_misses_total", "counter", "DNS cache misses (upstream lookups).");
-  absl::StrAppend(&out, "danegate_cache_misses_total ", cache.misses, "\n");
-  Header(out, "danegate_cache_coalesced_total", "counter",
-         "Lookups that joined an identical lookup already upstream.");
-  absl::StrAppend(&out, "danegate_cache_coalesced_total ", cache.coalesced, "\n");
-  Header(out, "danegate_cache_evictions_total", "counter", "DNS cache LRU evictions.");
-  absl::StrAppend(&out, "danegate_cache_evictions_total ", cache.evictions, "\n");
-  Header(out, "danegate_cache_entries", "gauge", "Answers in the DNS cache.");
-  absl::StrAppend(&out, "danegate_cache_entries ", cache.entries, "\n");
-  Header(out, "danegate_cert_cache_entries", "gauge", "Parsed peer certificates kept.");
-  absl::StrAppend(&out, "danegate_cert_cache_entries ", certificates.entries, "\n");
-  Header(out, "danegate_cert_cache_bytes", "gauge",
-         "Estimated memory of the parsed peer certificates kept (bound: --cert-cache-bytes).");
-  absl::StrAppend(&out, "danegate_cert_cache_bytes ", certificates.bytes, "\n");
-  Header(out, "danegate_tlsa_signatures_expiring_total", "counter",
-         "Decisions resting on a TLSA RRset whose RRSIGs expire within a day.");
-  absl::StrAppend(&out, "danegate_tlsa_signatures_expiring_total ",
-                  tlsa_signatures_expiring_.load(std::memory_order_relaxed), "\n");
-  Header(out, "danegate_connections", "gauge",
-         "Client connections open on --listen (bound: --max-connections).");
-  absl::StrAppend(&out, "danegate_connections ", connections.connections, "\n");
+  Sample(out, "danegate_cache_hits_total", "counter", "DNS cache hits.", cache.hits);
+  Sample(out, "danegate_cache_misses_total", "counter",
+         "DNS cache misses (upstream lookups).", cache.misses);
+  Sample(out, "danegate_cache_coalesced_total", "counter",
+         "Lookups that joined an identical lookup already upstream.", cache.coalesced);
+  Sample(out, "danegate_cache_evictions_total", "counter",
+         "DNS cache LRU evictions.", cache.evictions);
+  Sample(out, "danegate_cache_entries", "gauge", "Answers in the DNS cache.", cache.entries);
+  Sample(out, "danegate_cert_cache_entries", "gauge",
+         "Parsed peer certificates kept.", certificates.entries);
+  Sample(out, "danegate_cert_cache_bytes", "gauge",
+         "Estimated memory of the parsed peer certificates kept (bound: --cert-cache-bytes).",
+         certificates.bytes);
+  Sample(out, "danegate_tlsa_signatures_expiring_total", "counter",
+         "Decisions resting on a TLSA RRset whose RRSIGs expire within a day.",
+         tlsa_signatures_expiring_.load(std::memory_order_relaxed));
+  Sample(out, "danegate_connections", "gauge",
+         "Client connections open on --listen (bound: --max-connections).",
+         connections.connections);
   Header(out, "danegate_connections_refused_total", "counter",
          "Client connections closed as they arrived, by why.");
   absl::StrAppend(&out, "danegate_connections_refused_total{why=\"max_connections\"} ",
                   connections.refused_at_cap, "\n");
   absl::StrAppend(&out, "danegate_connections_refused_total{why=\"no_descriptor\"} ",
                   connections.refused_no_descriptor, "\n");
-  Header(out, "danegate_serving", "gauge", "1 when the health status is SERVING.");
-  absl::StrAppend(&out, "danegate_serving ", serving_.load() ? 1 : 0, "\n");
+  Sample(out, "danegate_serving", "gauge",
+         "1 when the health status is SERVING.", serving_.load() ? 1 : 0);
   return out;
 }
 
