@@ -27,7 +27,6 @@
 #include "plugin/agent/exim_lookup.h"
 #include "plugin/agent/socketmap_server.h"
 #include "plugin/postfix/lookup.h"
-#include "plugin/postfix/starttls_probe.h"
 #include "plugin/postfix/trust_anchor_files.h"
 #include "service/api/remote.h"
 #include "service/common/flags.h"
@@ -36,12 +35,11 @@
 #include "service/common/metrics_http.h"
 #include "service/common/stop_signals.h"
 #include "service/common/version.h"
+#include "service/smtp/starttls_client.h"
 
 namespace danegate::agent {
 
-using postfix::FetchStartTlsChain;
 using postfix::Lookup;
-using postfix::ProbeOptions;
 using postfix::TrustAnchorFiles;
 namespace {
 
@@ -140,7 +138,7 @@ int Main(int argc, char** argv) {
       remote.tls_reload_interval > absl::Hours(24)) {
     return Usage("--tls-reload-interval must be a duration in [1s, 24h], e.g. 60s");
   }
-  ProbeOptions probe{.helo_name = helo_name};
+  smtp::FetchOptions probe{.helo_name = helo_name};
   if (!absl::ParseDuration(probe_timeout, &probe.timeout) ||
       probe.timeout <= absl::ZeroDuration() || probe.timeout > absl::Minutes(5)) {
     return Usage("--probe-timeout must be a duration in (0, 5m], e.g. 10s");
@@ -193,7 +191,7 @@ int Main(int argc, char** argv) {
       },
       [&](const std::string& host, const std::string& sni) {
         const absl::Time start = absl::Now();
-        absl::StatusOr<tlsa::DerChain> chain = FetchStartTlsChain(host, sni, probe);
+        absl::StatusOr<tlsa::DerChain> chain = smtp::FetchStartTlsChain(host, sni, probe);
         const absl::Duration latency = absl::Now() - start;
         metrics.RecordChainFetch(chain.ok(), latency);
         common::Log(chain.ok() ? "info" : "warning", "chain fetch",

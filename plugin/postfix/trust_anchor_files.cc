@@ -11,7 +11,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "openssl/sha.h"
+#include "service/tlsa/association.h"
 
 namespace danegate::postfix {
 namespace {
@@ -81,12 +81,10 @@ absl::StatusOr<std::unique_ptr<TrustAnchorFiles>> TrustAnchorFiles::Open(std::st
 }
 
 absl::StatusOr<std::string> TrustAnchorFiles::Store(absl::string_view pem) {
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(pem.data()), pem.size(), digest);
-  const std::string path = absl::StrCat(
-      dir_, "/", kPrefix,
-      absl::BytesToHexString(absl::string_view(reinterpret_cast<char*>(digest), sizeof digest)),
-      kSuffix);
+  absl::StatusOr<std::string> digest = tlsa::MatchingData(std::string(pem), tlsa::kSha256);
+  if (!digest.ok()) return digest.status();
+  const std::string path =
+      absl::StrCat(dir_, "/", kPrefix, absl::BytesToHexString(*digest), kSuffix);
   absl::MutexLock lock(&mu_);
   auto it = index_.find(path);
   struct stat st;

@@ -24,6 +24,17 @@ bool SocketAddress::loopback() const {
   return (ntohl(reinterpret_cast<const sockaddr_in*>(&storage)->sin_addr.s_addr) >> 24) == 127;
 }
 
+std::string SocketAddress::ToString() const {
+  char text[INET6_ADDRSTRLEN] = "?";
+  if (family() == AF_INET6) {
+    inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(&storage)->sin6_addr, text,
+              sizeof text);
+    return absl::StrCat("[", text, "]:", port());
+  }
+  inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(&storage)->sin_addr, text, sizeof text);
+  return absl::StrCat(text, ":", port());
+}
+
 absl::StatusOr<SocketAddress> ParseSocketAddress(absl::string_view flag, absl::string_view text) {
   const size_t colon = text.rfind(':');
   uint32_t port = 0;

@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 
 #include <cstdint>
+#include <string>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -21,6 +22,8 @@ struct SocketAddress {
   uint16_t port() const;
   // 127.0.0.0/8 or ::1.
   bool loopback() const;
+  // "A.B.C.D:PORT" or "[V6]:PORT", as ParseSocketAddress reads it.
+  std::string ToString() const;
 };
 
 // Parses `text` (port 0..65535; no host names). InvalidArgument starting

@@ -7,12 +7,12 @@
 #include <cstdlib>
 #include <string>
 
-#include "plugin/postfix/smtp_reply.h"
+#include "service/smtp/smtp_reply.h"
 
-using danegate::postfix::kMaxSmtpLine;
-using danegate::postfix::kMaxSmtpReplyLines;
-using danegate::postfix::ParseSmtpReply;
-using danegate::postfix::SmtpReplyParse;
+using danegate::smtp::kMaxSmtpLine;
+using danegate::smtp::kMaxSmtpReplyLines;
+using danegate::smtp::ParseSmtpReply;
+using danegate::smtp::SmtpReplyParse;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   absl::string_view rest(reinterpret_cast<const char*>(data), size);

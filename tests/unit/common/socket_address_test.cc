@@ -43,6 +43,7 @@ TEST(ParseSocketAddressTest, Table) {
     EXPECT_EQ(got->family(), row.family) << row.text;
     EXPECT_EQ(got->port(), row.port) << row.text;
     EXPECT_EQ(got->loopback(), row.loopback) << row.text;
+    EXPECT_EQ(got->ToString(), row.text);  // round trip
   }
 }
 

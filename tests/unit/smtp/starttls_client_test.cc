@@ -1,8 +1,9 @@
-// FetchStartTlsChain against scripted SMTP servers on loopback: every way a
-// server can misbehave before the TLS handshake ends in a clear error within
-// the deadline. (The handshake with a real MTA is tested end to end with
-// Exim in tests/integration/test_postfix.py.)
-#include "plugin/postfix/starttls_probe.h"
+// The STARTTLS client against scripted SMTP servers on loopback: every way a
+// server can misbehave before the TLS handshake ends in a clear error, with
+// the step it stopped at, within the deadline. (The handshake with real MTAs
+// is tested end to end with Exim in tests/integration/test_postfix.py and
+// test_cli_probe.py.)
+#include "service/smtp/starttls_client.h"
 
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -14,8 +15,9 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "absl/strings/str_cat.h"
 
-namespace danegate::postfix {
+namespace danegate::smtp {
 namespace {
 
 using ::testing::HasSubstr;
@@ -80,51 +82,70 @@ class ScriptedServer {
   std::thread thread_;
 };
 
-TEST(FetchStartTlsChainTest, MisbehavingServers) {
+common::SocketAddress Loopback(uint16_t port) {
+  absl::StatusOr<common::SocketAddress> address =
+      common::ParseSocketAddress("test", "127.0.0.1:" + std::to_string(port));
+  EXPECT_TRUE(address.ok());
+  return *address;
+}
+
+TEST(StartTlsTest, MisbehavingServers) {
   const std::string ehlo_ok = "> 250-mx.example\r\n250-PIPELINING\r\n250 STARTTLS\r\n";
   struct Row {
     std::string name;
     std::vector<std::string> script;
+    Failure failure;
     std::string want;  // substring of the error
   };
   const Row rows[] = {
-      {"refusing greeting", {"> 554 go away\r\n"}, "greeting: 554 go away"},
+      {"refusing greeting", {"> 554 go away\r\n"}, Failure::kSmtp, "greeting: 554 go away"},
       {"no STARTTLS", {"> 220 hi\r\n", "<", "> 250-mx.example\r\n250 SIZE 1000\r\n"},
-       "STARTTLS not offered"},
+       Failure::kStartTlsNotOffered, "EHLO: STARTTLS not offered"},
+      {"EHLO refused", {"> 220 hi\r\n", "<", "> 502 no\r\n"}, Failure::kSmtp, "EHLO: 502 no"},
       {"STARTTLS refused", {"> 220 hi\r\n", "<", ehlo_ok, "<", "> 454 not now\r\n"},
-       "STARTTLS: 454 not now"},
+       Failure::kStartTlsRefused, "STARTTLS: 454 not now"},
       {"data after the 220 to STARTTLS",
        {"> 220 hi\r\n", "<", ehlo_ok, "<", "> 220 go ahead\r\n250 injected\r\n"},
-       "data after the 220"},
-      {"endless line", {"> 220 " + std::string(5000, 'x')}, "reply line too long"},
+       Failure::kStartTlsRefused, "data after the 220"},
+      {"endless line", {"> 220 " + std::string(5000, 'x')}, Failure::kSmtp,
+       "reply line too long"},
       {"endless reply",
        {"> 220-hi\r\n" + [] {
           std::string lines;
           for (int i = 0; i < 150; ++i) lines += "220-more\r\n";
           return lines;
         }()},
-       "too many lines"},
-      {"not SMTP", {"> HTTP/1.1 400 Bad Request\r\n"}, "malformed reply line"},
-      {"mixed codes", {"> 220-hi\r\n250 there\r\n"}, "different codes"},
-      {"closes at once", {"x"}, "connection closed by the server"},
+       Failure::kSmtp, "too many lines"},
+      {"not SMTP", {"> HTTP/1.1 400 Bad Request\r\n"}, Failure::kSmtp, "malformed reply line"},
+      {"mixed codes", {"> 220-hi\r\n250 there\r\n"}, Failure::kSmtp, "different codes"},
+      {"closes at once", {"x"}, Failure::kSmtp, "connection closed by the server"},
       {"no TLS after STARTTLS",
        {"> 220 hi\r\n", "<", ehlo_ok, "<", "> 220 go ahead\r\n", "r",
         "> this is not TLS\r\n"},
-       "TLS handshake"},
+       Failure::kTls, "TLS handshake"},
   };
   for (const Row& row : rows) {
     ScriptedServer server(row.script);
-    ProbeOptions options{.port = server.port(), .timeout = absl::Seconds(10)};
-    absl::StatusOr<tlsa::DerChain> got = FetchStartTlsChain("127.0.0.1", "mx.example", options);
-    ASSERT_FALSE(got.ok()) << row.name;
-    EXPECT_THAT(std::string(got.status().message()), HasSubstr(row.want)) << row.name;
-    EXPECT_THAT(std::string(got.status().message()), HasSubstr("127.0.0.1:")) << row.name;
+    Session got = StartTls(Loopback(server.port()), "mx.example", "client.example",
+                           absl::Now() + absl::Seconds(10));
+    EXPECT_EQ(FailureName(got.failure), std::string(FailureName(row.failure))) << row.name;
+    EXPECT_THAT(got.error, HasSubstr(row.want)) << row.name;
+    EXPECT_TRUE(got.chain.empty()) << row.name;
   }
+}
+
+TEST(FetchStartTlsChainTest, NamesTheAddressInItsError) {
+  ScriptedServer server({"> 554 go away\r\n"});
+  FetchOptions options{.port = server.port(), .timeout = absl::Seconds(10)};
+  absl::StatusOr<tlsa::DerChain> got = FetchStartTlsChain("127.0.0.1", "mx.example", options);
+  EXPECT_TRUE(absl::IsUnavailable(got.status())) << got.status();
+  EXPECT_THAT(std::string(got.status().message()),
+              HasSubstr(absl::StrCat("127.0.0.1:", server.port(), ": greeting: 554 go away")));
 }
 
 TEST(FetchStartTlsChainTest, SilentServerMeetsTheDeadline) {
   ScriptedServer server({});  // accepts and says nothing
-  ProbeOptions options{.port = server.port(), .timeout = absl::Milliseconds(200)};
+  FetchOptions options{.port = server.port(), .timeout = absl::Milliseconds(200)};
   absl::StatusOr<tlsa::DerChain> got = FetchStartTlsChain("127.0.0.1", "mx.example", options);
   EXPECT_TRUE(absl::IsDeadlineExceeded(got.status())) << got.status();
 }
@@ -138,7 +159,7 @@ TEST(FetchStartTlsChainTest, NothingListening) {
   socklen_t len = sizeof addr;
   ASSERT_EQ(bind(bound, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
   ASSERT_EQ(getsockname(bound, reinterpret_cast<sockaddr*>(&addr), &len), 0);
-  ProbeOptions options{.port = ntohs(addr.sin_port), .timeout = absl::Seconds(5)};
+  FetchOptions options{.port = ntohs(addr.sin_port), .timeout = absl::Seconds(5)};
   absl::StatusOr<tlsa::DerChain> got = FetchStartTlsChain("127.0.0.1", "mx.example", options);
   EXPECT_TRUE(absl::IsUnavailable(got.status())) << got.status();
   EXPECT_THAT(std::string(got.status().message()), HasSubstr("connect: Connection refused"));
@@ -146,4 +167,4 @@ TEST(FetchStartTlsChainTest, NothingListening) {
 }
 
 }  // namespace
-}  // namespace danegate::postfix
+}  // namespace danegate::smtp

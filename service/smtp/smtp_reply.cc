@@ -1,8 +1,8 @@
-#include "plugin/postfix/smtp_reply.h"
+#include "service/smtp/smtp_reply.h"
 
 #include "absl/strings/ascii.h"
 
-namespace danegate::postfix {
+namespace danegate::smtp {
 namespace {
 
 SmtpReplyParse Malformed(std::string why) {
@@ -45,4 +45,4 @@ SmtpReplyParse ParseSmtpReply(absl::string_view buffer) {
   }
 }
 
-}  // namespace danegate::postfix
+}  // namespace danegate::smtp

@@ -1,8 +1,8 @@
-// SMTP replies (RFC 5321 §4.2) as danegate-agent's STARTTLS probe reads
+// SMTP replies (RFC 5321 §4.2) as the STARTTLS client reads
 // them from a server it does not trust. Pure; every byte is hostile: lines
 // and lines per reply are bounded before anything more is read.
-#ifndef DANEGATE_PLUGIN_POSTFIX_SMTP_REPLY_H_
-#define DANEGATE_PLUGIN_POSTFIX_SMTP_REPLY_H_
+#ifndef DANEGATE_SERVICE_SMTP_SMTP_REPLY_H_
+#define DANEGATE_SERVICE_SMTP_SMTP_REPLY_H_
 
 #include <cstddef>
 #include <string>
@@ -10,7 +10,7 @@
 
 #include "absl/strings/string_view.h"
 
-namespace danegate::postfix {
+namespace danegate::smtp {
 
 inline constexpr size_t kMaxSmtpLine = 1000;       // without CR LF (RFC 5321: 512)
 inline constexpr size_t kMaxSmtpReplyLines = 100;  // lines of one reply
@@ -29,6 +29,6 @@ struct SmtpReplyParse {
 // is at most kMaxSmtpLine + 1 bytes.
 SmtpReplyParse ParseSmtpReply(absl::string_view buffer);
 
-}  // namespace danegate::postfix
+}  // namespace danegate::smtp
 
-#endif  // DANEGATE_PLUGIN_POSTFIX_SMTP_REPLY_H_
+#endif  // DANEGATE_SERVICE_SMTP_SMTP_REPLY_H_

@@ -1,4 +1,4 @@
-#include "plugin/postfix/smtp_reply.h"
+#include "service/smtp/smtp_reply.h"
 
 #include <string>
 #include <vector>
@@ -6,7 +6,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
-namespace danegate::postfix {
+namespace danegate::smtp {
 namespace {
 
 using State = SmtpReplyParse::State;
@@ -55,4 +55,4 @@ TEST(ParseSmtpReplyTest, Table) {
 }
 
 }  // namespace
-}  // namespace danegate::postfix
+}  // namespace danegate::smtp
