@@ -23,6 +23,7 @@ void FillHost(const policy::HostPolicy& host, v1::MxHost* out) {
   for (const tlsa::TlsaRecord& record : host.tlsa) FillTlsa(record, out->add_tlsa());
   out->set_tlsa_base_domain(host.tlsa_base_domain);
   out->set_canonical_name(host.canonical_name);
+  for (const std::string& address : host.addresses) out->add_addresses(address);
   out->set_tlsa_ttl(host.tlsa_ttl);
   if (host.tlsa_signatures_expire != absl::InfiniteFuture()) {
     out->set_tlsa_signatures_expire(absl::ToUnixSeconds(host.tlsa_signatures_expire));

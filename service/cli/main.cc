@@ -19,15 +19,18 @@
 #include "absl/time/time.h"
 #include "service/api/convert.h"
 #include "service/api/remote.h"
+#include "service/cli/probe.h"
 #include "service/cli/render.h"
 #include "service/cli/rollover.h"
 #include "service/common/flags.h"
 #include "service/common/json.h"
+#include "service/common/socket_address.h"
 #include "service/common/version.h"
 #include "service/dns/name.h"
 #include "service/dns/resolver_flags.h"
 #include "service/dns/validating_resolver.h"
 #include "service/engine/dane_engine.h"
+#include "service/smtp/starttls_client.h"
 #include "service/tlsa/association.h"
 #include "service/tlsa/chain.h"
 #include "service/tlsa/matcher.h"
@@ -54,8 +57,11 @@ constexpr char kOverview[] =
     "                                     no DNS\n"
     "  rollover DOMAIN --next F           is deploying the certificate or key in F\n"
     "                                     now safe for DOMAIN's DANE hosts?\n"
-    "  tlsa --cert F [--name HOST]        the TLSA record to publish for a\n"
-    "                                     certificate, chain or key\n"
+    "  probe DOMAIN                       what a sending MTA meets now: STARTTLS\n"
+    "                                     to every MX address, the verdict on each\n"
+    "  tlsa (--cert F | --host HOST) [--name HOST]\n"
+    "                                     the TLSA record to publish for a\n"
+    "                                     certificate, chain, key or live server\n"
     "\n"
     "'danegate COMMAND --help' lists a command's options.\n"
     "exit status: 0 deliver, 75 defer, 69 reject, 64 usage, 65 bad input, 70 internal\n";
@@ -74,8 +80,13 @@ struct Options {
   std::vector<std::string> tlsa;
   // rollover: the next and current server material.
   std::string next, current, warn_days = "7";
+  // probe (and tlsa --host): the SMTP sessions.
+  std::string host_timeout = "20s";
+  absl::Duration host_deadline;
+  std::string helo_name = "localhost";
   // tlsa: what to publish.
   std::string cert;
+  std::string host;  // tlsa --host: take what a live server presents
   std::string usage = "3", selector = "1", mtype = "1", depth;
 };
 
@@ -134,7 +145,7 @@ Result Await(StartFn start) {
 // Maps a failure to an exit status: bad input is 65; a validator that
 // cannot answer (unreachable, too slow, refusing us) is 75, so a caller
 // defers rather than delivers; anything else is internal.
-Failure FailureFrom(const absl::Status& status) {
+Failure FailureFrom(const absl::Status& status, absl::string_view who) {
   switch (status.code()) {
     case absl::StatusCode::kInvalidArgument:
       return {kExitData, std::string(status.message())};
@@ -144,7 +155,7 @@ Failure FailureFrom(const absl::Status& status) {
     case absl::StatusCode::kPermissionDenied:
     case absl::StatusCode::kUnauthenticated:
     case absl::StatusCode::kCancelled:
-      return {kExitTempFail, absl::StrCat("validator did not answer (",
+      return {kExitTempFail, absl::StrCat(who, " did not answer (",
                                           absl::StatusCodeToString(status.code()),
                                           "): ", status.message())};
     default:
@@ -158,51 +169,67 @@ int Emit(const Options& o, const std::string& json, const std::string& text, v1:
   return ExitStatus(action);
 }
 
-// Answers a request in this process with the engine.
-absl::StatusOr<v1::ResolvePolicyResponse> LocalResolvePolicy(
-    const Options& o, const v1::ResolvePolicyRequest& request) {
-  absl::StatusOr<api::PolicyQuery> query = api::ValidateRequest(request);
-  if (!query.ok()) return query.status();
-  absl::StatusOr<LocalEngine> local = MakeLocalEngine(o);
-  if (!local.ok()) return local.status();
-  return api::ToProto(Await<policy::DomainPolicy>([&](auto done) {
-    local->engine->ResolvePolicy(query->domain, query->port, std::move(done));
-  }));
-}
+// Answers ResolvePolicy and VerifyPeer: the engine in this process
+// (--local, one engine for every call of the command) or a danegated
+// (--server).
+class Validator {
+ public:
+  static absl::StatusOr<Validator> Connect(const Options& o) {
+    Validator validator;
+    validator.timeout_ = o.remote.timeout;
+    if (o.local) {
+      absl::StatusOr<LocalEngine> local = MakeLocalEngine(o);
+      if (!local.ok()) return local.status();
+      validator.local_ = std::make_unique<LocalEngine>(*std::move(local));
+    } else {
+      absl::StatusOr<std::shared_ptr<grpc::Channel>> channel = api::ConnectValidator(o.remote);
+      if (!channel.ok()) return channel.status();
+      validator.channel_ = *std::move(channel);
+    }
+    return validator;
+  }
 
-absl::StatusOr<v1::VerifyPeerResponse> LocalVerifyPeer(const Options& o,
-                                                       const v1::VerifyPeerRequest& request) {
-  absl::StatusOr<api::PeerQuery> query = api::ValidateRequest(request);
-  if (!query.ok()) return query.status();
-  absl::StatusOr<LocalEngine> local = MakeLocalEngine(o);
-  if (!local.ok()) return local.status();
-  return api::ToProto(Await<policy::PeerVerdict>([&](auto done) {
-    local->engine->VerifyPeer(query->domain, query->mx_host, query->port, std::move(query->chain),
-                              std::move(done));
-  }));
-}
+  absl::StatusOr<v1::ResolvePolicyResponse> ResolvePolicy(
+      const v1::ResolvePolicyRequest& request) const {
+    if (local_ == nullptr) return api::RemoteResolvePolicy(channel_, timeout_, request);
+    absl::StatusOr<api::PolicyQuery> query = api::ValidateRequest(request);
+    if (!query.ok()) return query.status();
+    return api::ToProto(Await<policy::DomainPolicy>([&](auto done) {
+      local_->engine->ResolvePolicy(query->domain, query->port, std::move(done));
+    }));
+  }
 
-// Asks the --server with `ask` (api::RemoteResolvePolicy or RemoteVerifyPeer).
-template <typename Request, typename Ask>
-auto Remote(const Options& o, const Request& request, Ask ask)
-    -> decltype(ask(std::shared_ptr<grpc::Channel>(), absl::Duration(), request)) {
-  absl::StatusOr<std::shared_ptr<grpc::Channel>> channel = api::ConnectValidator(o.remote);
-  if (!channel.ok()) return channel.status();
-  return ask(*channel, o.remote.timeout, request);
-}
+  absl::StatusOr<v1::VerifyPeerResponse> VerifyPeer(const v1::VerifyPeerRequest& request) const {
+    if (local_ == nullptr) return api::RemoteVerifyPeer(channel_, timeout_, request);
+    absl::StatusOr<api::PeerQuery> query = api::ValidateRequest(request);
+    if (!query.ok()) return query.status();
+    return api::ToProto(Await<policy::PeerVerdict>([&](auto done) {
+      local_->engine->VerifyPeer(query->domain, query->mx_host, query->port,
+                                 std::move(query->chain), std::move(done));
+    }));
+  }
 
-// Asks the policy of `domain`, in this process or of danegated.
-absl::StatusOr<v1::ResolvePolicyResponse> FetchPolicy(const Options& o, const std::string& domain) {
+ private:
+  std::unique_ptr<LocalEngine> local_;
+  std::shared_ptr<grpc::Channel> channel_;
+  absl::Duration timeout_;
+};
+
+// Asks the policy of `domain` on --port.
+absl::StatusOr<v1::ResolvePolicyResponse> FetchPolicy(const Options& o, const Validator& validator,
+                                                      const std::string& domain) {
   v1::ResolvePolicyRequest request;
   request.set_domain(domain);
   absl::StatusOr<uint32_t> port = PortFrom(o);
   if (!port.ok()) return port.status();
   request.set_port(*port);
-  return o.local ? LocalResolvePolicy(o, request) : Remote(o, request, api::RemoteResolvePolicy);
+  return validator.ResolvePolicy(request);
 }
 
 absl::StatusOr<int> RunPolicy(const Options& o, const std::vector<std::string>& args) {
-  absl::StatusOr<v1::ResolvePolicyResponse> response = FetchPolicy(o, args[0]);
+  absl::StatusOr<Validator> validator = Validator::Connect(o);
+  if (!validator.ok()) return validator.status();
+  absl::StatusOr<v1::ResolvePolicyResponse> response = FetchPolicy(o, *validator, args[0]);
   if (!response.ok()) return response.status();
   return Emit(o, PolicyJson(*response), PolicyText(*response), response->action());
 }
@@ -220,7 +247,9 @@ absl::StatusOr<int> RunRollover(const Options& o, const std::vector<std::string>
     if (!material.ok()) return material.status();
     *out = *std::move(material);
   }
-  absl::StatusOr<v1::ResolvePolicyResponse> policy = FetchPolicy(o, args[0]);
+  absl::StatusOr<Validator> validator = Validator::Connect(o);
+  if (!validator.ok()) return validator.status();
+  absl::StatusOr<v1::ResolvePolicyResponse> policy = FetchPolicy(o, *validator, args[0]);
   if (!policy.ok()) return policy.status();
   const Rollover got = CheckRollover(*policy, next ? &*next : nullptr,
                                      current ? &*current : nullptr, absl::Now(),
@@ -229,6 +258,35 @@ absl::StatusOr<int> RunRollover(const Options& o, const std::vector<std::string>
                        : RolloverText(policy->domain(), got));
   std::cout.flush();
   return got.safe ? 0 : kExitTempFail;
+}
+
+absl::StatusOr<int> RunProbe(const Options& o, const std::vector<std::string>& args) {
+  absl::StatusOr<Validator> validator = Validator::Connect(o);
+  if (!validator.ok()) return validator.status();
+  absl::StatusOr<v1::ResolvePolicyResponse> policy = FetchPolicy(o, *validator, args[0]);
+  if (!policy.ok()) return policy.status();
+  absl::StatusOr<uint32_t> port = PortFrom(o);
+  if (!port.ok()) return port.status();
+  const Probe probe = ProbeDomain(
+      *policy, static_cast<uint16_t>(*port), o.host_deadline,
+      {.start_tls =
+           [&](const std::string& address, const std::string& sni, absl::Time deadline) {
+             absl::StatusOr<common::SocketAddress> parsed =
+                 common::ParseSocketAddress("address", address);
+             if (!parsed.ok()) {
+               return smtp::Session{.failure = smtp::Failure::kConnect,
+                                    .error = std::string(parsed.status().message())};
+             }
+             return smtp::StartTls(*parsed, sni, o.helo_name, deadline);
+           },
+       .verify = [&](const v1::VerifyPeerRequest& request) {
+         return validator->VerifyPeer(request);
+       },
+       .now = [] { return absl::Now(); }});
+  const absl::Time now = absl::Now();
+  std::cout << (o.json ? ProbeJson(probe, now) + "\n" : ProbeText(probe, now));
+  std::cout.flush();
+  return ExitStatus(probe.action);
 }
 
 absl::StatusOr<int> RunVerify(const Options& o, const std::vector<std::string>& args) {
@@ -241,8 +299,9 @@ absl::StatusOr<int> RunVerify(const Options& o, const std::vector<std::string>& 
   request.set_mx_host(o.mx);
   request.set_port(*port);
   for (std::string& der : *chain) request.add_chain(std::move(der));
-  absl::StatusOr<v1::VerifyPeerResponse> response =
-      o.local ? LocalVerifyPeer(o, request) : Remote(o, request, api::RemoteVerifyPeer);
+  absl::StatusOr<Validator> validator = Validator::Connect(o);
+  if (!validator.ok()) return validator.status();
+  absl::StatusOr<v1::VerifyPeerResponse> response = validator->VerifyPeer(request);
   if (!response.ok()) return response.status();
   return Emit(o, VerdictJson(*response), VerdictText(*response), response->action());
 }
@@ -276,6 +335,21 @@ absl::StatusOr<uint8_t> FieldFrom(const std::string& flag, const std::string& te
   return static_cast<uint8_t>(value);
 }
 
+// What --cert holds, or the chain --host presents after STARTTLS.
+absl::StatusOr<ServerMaterial> MaterialToPublish(const Options& o) {
+  if (o.host.empty()) return ReadServerMaterial("--cert", o.cert);
+  absl::StatusOr<std::string> host = dns::CanonicalMailName(o.host, "--host");
+  if (!host.ok()) return host.status();
+  absl::StatusOr<uint32_t> port = PortFrom(o);
+  if (!port.ok()) return port.status();
+  absl::StatusOr<tlsa::DerChain> chain = smtp::FetchStartTlsChain(
+      *host, *host,
+      {.port = static_cast<uint16_t>(*port), .timeout = o.host_deadline,
+       .helo_name = o.helo_name});
+  if (!chain.ok()) return chain.status();
+  return ServerMaterial{.chain = *std::move(chain)};
+}
+
 // The record to publish for the certificate, chain or key in --cert: the
 // leaf for DANE-EE(3), for DANE-TA(2) the certificate at --depth (default
 // 1, the issuer that signs the leaf), a key's SubjectPublicKeyInfo.
@@ -290,7 +364,7 @@ absl::StatusOr<tlsa::TlsaRecord> RecordToPublish(const Options& o) {
   if (!selector.ok()) return selector.status();
   absl::StatusOr<uint8_t> mtype = FieldFrom("--mtype", o.mtype, 2);
   if (!mtype.ok()) return mtype.status();
-  absl::StatusOr<ServerMaterial> material = ReadServerMaterial("--cert", o.cert);
+  absl::StatusOr<ServerMaterial> material = MaterialToPublish(o);
   if (!material.ok()) return material.status();
   tlsa::TlsaRecord record{*usage, *selector, *mtype, ""};
   if (material->chain.empty()) {  // a key
@@ -316,7 +390,7 @@ absl::StatusOr<tlsa::TlsaRecord> RecordToPublish(const Options& o) {
   }
   if (*depth >= chain.size()) {
     return absl::InvalidArgumentError(
-        absl::StrCat("--cert ", o.cert, " holds ", chain.size(), " certificate(s); --depth ",
+        absl::StrCat(o.host.empty() ? "--cert " + o.cert : o.host, " holds ", chain.size(), " certificate(s); --depth ",
                      static_cast<int>(*depth), " needs ", *depth + 1,
                      *usage == tlsa::kDaneTa ? " (give the chain the server sends, leaf first, "
                                                "with the trust anchor)"
@@ -377,10 +451,19 @@ constexpr Command kCommands[] = {
      "certificates expire within --warn-days (default 7). Exit 0 when safe, 75\n"
      "with the reason otherwise. Without --next: the expiry check alone, for a\n"
      "cron job."},
-    {"tlsa", "danegate tlsa --cert FILE.pem [--usage U] [--selector S] [--mtype M] [--depth D] "
+    {"probe", "danegate probe (--server=HOST:PORT | --local) [options] DOMAIN "
+              "[--host-timeout D] [--helo-name NAME]",
+     "Prints what a sending MTA would meet now: DOMAIN's policy, then for every MX\n"
+     "host that may carry mail and each of its addresses (IPv4 and IPv6, from the\n"
+     "validated policy): connect on --port, EHLO, STARTTLS, the chain presented,\n"
+     "the verdict on it (VerifyPeer), the TLSA record that matched and when the\n"
+     "certificate expires. Exit 0 when every address takes mail as the policy\n"
+     "requires, 75 when one does not (the report names it and the reason), 69\n"
+     "when the domain rejects mail."},
+    {"tlsa", "danegate tlsa (--cert FILE.pem | --host HOST) [--usage U] [--selector S] [--mtype M] [--depth D] "
              "[--name HOST [--port P]]",
      "Prints the TLSA record to publish for the certificate, chain (leaf first) or\n"
-     "key in FILE: 3 1 1 by default (the leaf's key, SHA-256); with --usage 2 the\n"
+     "key in FILE, or for what HOST presents after STARTTLS on --port: 3 1 1 by default (the leaf's key, SHA-256); with --usage 2 the\n"
      "issuer at --depth (default 1) of the chain the server sends. --name prints\n"
      "the zone-file line with its owner, _PORT._tcp.HOST."},
 };
@@ -413,8 +496,8 @@ int Run(const std::vector<std::string>& argv) {
   flags.Bool("json", &o.json, "print one JSON object instead of a report");
   flags.String("port", &o.port, "PORT", "SMTP port for the TLSA lookup (default 25)");
   const std::string verb_name = command->name;
-  const bool asks =
-      verb_name == "policy" || verb_name == "verify" || verb_name == "rollover";  // DNS or danegated
+  const bool asks = verb_name == "policy" || verb_name == "verify" || verb_name == "rollover" ||
+                    verb_name == "probe";  // DNS or danegated
   if (asks) {
     flags.String("server", &o.remote.server, "HOST:PORT", "ask this danegated");
     flags.String("tls-ca", &o.remote.ca_file, "FILE",
@@ -442,9 +525,16 @@ int Run(const std::vector<std::string>& argv) {
     flags.String("warn-days", &o.warn_days, "N",
                  "unsafe when RRSIGs or certificates expire within N days (default 7)");
   }
+  if (verb_name == "probe" || verb_name == "tlsa") {
+    flags.String("host-timeout", &o.host_timeout, "DURATION",
+                 "deadline of the SMTP sessions with one host, all its addresses (default 20s)");
+    flags.String("helo-name", &o.helo_name, "NAME", "the name said in EHLO (default localhost)");
+  }
   if (verb_name == "tlsa") {
     flags.String("cert", &o.cert, "FILE.pem",
                  "the server's certificate, its chain (leaf first) or its key (public or private)");
+    flags.String("host", &o.host, "HOST",
+                 "instead of --cert: what HOST presents after STARTTLS on --port (not verified)");
     flags.String("usage", &o.usage, "U", "3 DANE-EE (default) or 2 DANE-TA");
     flags.String("selector", &o.selector, "S", "1 the key (default) or 0 the whole certificate");
     flags.String("mtype", &o.mtype, "M", "1 SHA-256 (default), 2 SHA-512 or 0 the data itself");
@@ -486,7 +576,18 @@ int Run(const std::vector<std::string>& argv) {
   if (verb_name == "match" && (o.tlsa.empty() || o.chain.empty() || o.name.empty())) {
     return usage_error("needs --tlsa, --chain and --name");
   }
-  if (verb_name == "tlsa" && o.cert.empty()) return usage_error("needs --cert");
+  if (verb_name == "tlsa" && o.cert.empty() == o.host.empty()) {
+    return usage_error("needs --cert or --host");
+  }
+  if (!absl::ParseDuration(o.host_timeout, &o.host_deadline) ||
+      o.host_deadline <= absl::ZeroDuration() || o.host_deadline > absl::Minutes(10)) {
+    return usage_error(absl::StrCat("--host-timeout '", o.host_timeout,
+                                    "': want a duration in (0, 10m], such as 20s"));
+  }
+  if (o.helo_name.empty() || o.helo_name.size() > 255 ||
+      o.helo_name.find_first_of(" \t\r\n") != std::string::npos) {
+    return usage_error("--helo-name: want a host name");
+  }
   if (asks && o.local == !o.remote.server.empty()) {
     return usage_error("give either --server=HOST:PORT or --local");
   }
@@ -509,9 +610,10 @@ int Run(const std::vector<std::string>& argv) {
                                : verb_name == "verify" ? RunVerify(o, *args)
                                : verb_name == "match"  ? RunMatch(o)
                                : verb_name == "rollover" ? RunRollover(o, *args)
+                               : verb_name == "probe"  ? RunProbe(o, *args)
                                                        : RunTlsa(o);
   if (!status.ok()) {
-    Failure failure = FailureFrom(status.status());
+    Failure failure = FailureFrom(status.status(), asks ? "validator" : "server");
     std::cerr << "danegate " << command->name << ": " << failure.message << "\n";
     return failure.status;
   }

@@ -16,22 +16,12 @@ std::string Token(v1::DnssecStatus v) {
   return api::EnumToken(v1::DnssecStatus_Name(v), "DNSSEC_STATUS_");
 }
 
+}  // namespace
+
 std::string TlsaJson(const v1::TlsaRecord& r) {
   return absl::StrCat("{\"usage\":", r.usage(), ",\"selector\":", r.selector(),
                       ",\"matching_type\":", r.matching_type(), ",\"data\":\"",
                       absl::BytesToHexString(r.data()), "\"}");
-}
-
-std::string HostJson(const v1::MxHost& h) {
-  std::vector<std::string> tlsa;
-  for (const v1::TlsaRecord& r : h.tlsa()) tlsa.push_back(TlsaJson(r));
-  return absl::StrCat("{\"host\":", common::JsonString(h.host()), ",\"preference\":", h.preference(),
-                      ",\"dnssec\":\"", Token(h.dnssec()), "\",\"tls\":\"", Token(h.tls()),
-                      "\",\"reason\":\"", Token(h.reason()), "\",\"detail\":",
-                      common::JsonString(h.detail()), ",\"tlsa_base_domain\":",
-                      common::JsonString(h.tlsa_base_domain()), ",\"canonical_name\":",
-                      common::JsonString(h.canonical_name()), ",\"tlsa\":[",
-                      absl::StrJoin(tlsa, ","), "]}");
 }
 
 std::string TlsaText(const v1::TlsaRecord& r) {
@@ -39,10 +29,29 @@ std::string TlsaText(const v1::TlsaRecord& r) {
                       absl::BytesToHexString(r.data()));
 }
 
+namespace {
+
+std::string HostJson(const v1::MxHost& h) {
+  std::vector<std::string> tlsa, addresses;
+  for (const v1::TlsaRecord& r : h.tlsa()) tlsa.push_back(TlsaJson(r));
+  for (const std::string& a : h.addresses()) addresses.push_back(common::JsonString(a));
+  return absl::StrCat("{\"host\":", common::JsonString(h.host()), ",\"preference\":", h.preference(),
+                      ",\"dnssec\":\"", Token(h.dnssec()), "\",\"tls\":\"", Token(h.tls()),
+                      "\",\"reason\":\"", Token(h.reason()), "\",\"detail\":",
+                      common::JsonString(h.detail()), ",\"tlsa_base_domain\":",
+                      common::JsonString(h.tlsa_base_domain()), ",\"canonical_name\":",
+                      common::JsonString(h.canonical_name()), ",\"addresses\":[",
+                      absl::StrJoin(addresses, ","), "],\"tlsa\":[", absl::StrJoin(tlsa, ","),
+                      "]}");
+}
+
 std::string HostText(const v1::MxHost& h) {
   std::string out = absl::StrCat("  MX ", h.preference(), " ", h.host(), "\n    dnssec ",
                                  Token(h.dnssec()), ", tls ", Token(h.tls()), ", reason ",
                                  Token(h.reason()), "\n    ", h.detail(), "\n");
+  if (h.addresses_size() > 0) {
+    absl::StrAppend(&out, "    addresses ", absl::StrJoin(h.addresses(), " "), "\n");
+  }
   for (const v1::TlsaRecord& r : h.tlsa()) {
     absl::StrAppend(&out, "    TLSA ", TlsaText(r), "\n");
   }

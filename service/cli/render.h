@@ -11,6 +11,11 @@
 
 namespace danegate::cli {
 
+// A TLSA record as JSON ({"usage":3,...,"data":"hex"}) and as zone-file
+// RDATA ("3 1 1 hex").
+std::string TlsaJson(const v1::TlsaRecord& record);
+std::string TlsaText(const v1::TlsaRecord& record);
+
 std::string PolicyJson(const v1::ResolvePolicyResponse& response);
 std::string VerdictJson(const v1::VerifyPeerResponse& response);
 std::string PolicyText(const v1::ResolvePolicyResponse& response);

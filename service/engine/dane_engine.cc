@@ -88,9 +88,20 @@ class HostJob : public std::enable_shared_from_this<HostJob> {
     Finish(policy::DecideFromTlsa(candidate_, bases_[index], answer));
   }
 
-  // Records the CNAME-expanded name and hands the host's policy over.
+  // Records the CNAME-expanded name and the addresses (secure or
+  // insecure answers), and hands the
+  // host's policy over.
   void Finish(HostPolicy host) {
     host.canonical_name = expanded_;
+    for (const DnsAnswer& answer : addresses_) {
+      if (answer.status != dns::LookupStatus::kOk ||
+          (answer.dnssec != dns::DnssecState::kSecure &&
+           answer.dnssec != dns::DnssecState::kInsecure)) {
+        continue;
+      }
+      host.addresses.insert(host.addresses.end(), answer.addresses.begin(),
+                            answer.addresses.end());
+    }
     std::move(done_)(std::move(host));
   }
 

@@ -57,6 +57,9 @@ struct HostPolicy {
   // The host's CNAME-expanded name when it differs from `host` (an MTA may
   // connect under either name); empty otherwise.
   std::string canonical_name;
+  // The addresses an MTA connects to: the A then the AAAA records, from
+  // secure or insecure answers (empty when not looked up).
+  std::vector<std::string> addresses;
 };
 
 // The answer to "how do I deliver to this domain?".

@@ -28,7 +28,7 @@ RECEIVER_CHAINS = {
     "mx-ta": "ta", "mx-ta-full": "ta", "mx-ta-key": "ta_no_root", "mx-ta-notsent": "ta_no_root",
     "d-nomx": "ee",
     "mx-cname-target": "ee", "mx-plain2": "ee",
-    "mx-ta-mitm": "ta2", "mx-ta2": "ta2",
+    "mx-ta-mitm": "ta2", "mx-ta2": "ta2", "mx-v6only": "ee",
 }
 
 

@@ -139,6 +139,9 @@ def dane_test_records(certs):
     # An MX host name with an underscore: DNS allows it, and so does Postfix.
     r += _a("mx_under") + [f"_25._tcp.mx_under TLSA {ee.tlsa(3, 1, 1)}",
                            "d-underscore MX 10 mx_under"]
+    # An IPv6-only DANE host (danegate probe: the AAAA address is tried).
+    r += ["mx-v6only AAAA ::1", f"_25._tcp.mx-v6only TLSA {ee.tlsa(3, 1, 1)}",
+          "d-v6only MX 10 mx-v6only"]
     # Names used by one service test each (coalescing, TTL expiry), so no
     # other test warms a cache for them.
     for name in ("coalesce", "ttl"):

@@ -19,6 +19,8 @@ TEST(PolicyJsonTest, HasTheContractFields) {
   h->set_preference(10);
   h->set_dnssec(v1::DNSSEC_STATUS_SECURE);
   h->set_tls(v1::TLS_MODE_DANE);
+  h->add_addresses("192.0.2.1");
+  h->add_addresses("2001:db8::1");
   v1::TlsaRecord* t = h->add_tlsa();
   t->set_usage(3);
   t->set_selector(1);
@@ -29,7 +31,8 @@ TEST(PolicyJsonTest, HasTheContractFields) {
             "\"reason\":\"dane_required\",\"detail\":\"d\",\"mx_dnssec\":\"unspecified\","
             "\"canonical_domain\":\"\",\"mx\":[{\"host\":\"mx.example.com\","
             "\"preference\":10,\"dnssec\":\"secure\",\"tls\":\"dane\",\"reason\":\"unspecified\","
-            "\"detail\":\"\",\"tlsa_base_domain\":\"\",\"canonical_name\":\"\",\"tlsa\":[{\"usage\":3,\"selector\":1,"
+            "\"detail\":\"\",\"tlsa_base_domain\":\"\",\"canonical_name\":\"\","
+            "\"addresses\":[\"192.0.2.1\",\"2001:db8::1\"],\"tlsa\":[{\"usage\":3,\"selector\":1,"
             "\"matching_type\":1,\"data\":\"01ab\"}]}]}");
 }
 

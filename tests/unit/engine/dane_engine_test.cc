@@ -174,6 +174,28 @@ TEST_F(DaneEngineTest, InsecureAddressesSkipTlsa) {
   EXPECT_THAT(resolver_.asked(), Not(Contains("TLSA _25._tcp.mx.example.com")));
 }
 
+// Where an MTA (or danegate probe) connects: A then AAAA, from answers that
+// are secure or insecure, never from a bogus one.
+TEST_F(DaneEngineTest, HostsCarryTheirValidatedAddresses) {
+  const testing::TestCert cert = testing::Issue({"mx"});
+  resolver_.Set("example.com", RrType::kMx,
+                MxAnswer(DnssecState::kSecure, {{10, "mx1.example.com"}, {20, "mx2.example.com"}}));
+  DnsAnswer v6 = AddrAnswer();
+  v6.addresses = {"2001:db8::1", "2001:db8::2"};
+  resolver_.Set("mx1.example.com", RrType::kA, AddrAnswer());
+  resolver_.Set("mx1.example.com", RrType::kAaaa, v6);
+  resolver_.Set("_25._tcp.mx1.example.com", RrType::kTlsa, TlsaAnswer({cert.Tlsa(3, 1, 1)}));
+  DnsAnswer bogus = AddrAnswer();
+  bogus.dnssec = DnssecState::kBogus;
+  resolver_.Set("mx2.example.com", RrType::kA, bogus);
+  resolver_.Set("mx2.example.com", RrType::kAaaa, v6);
+  const policy::DomainPolicy got = Resolve("example.com");
+  ASSERT_EQ(got.hosts.size(), 2u);
+  EXPECT_THAT(got.hosts[0].addresses, ElementsAre("192.0.2.1", "2001:db8::1", "2001:db8::2"));
+  EXPECT_EQ(got.hosts[1].tls, TlsMode::kUnreachable);
+  EXPECT_THAT(got.hosts[1].addresses, ElementsAre("2001:db8::1", "2001:db8::2"));
+}
+
 TEST_F(DaneEngineTest, CnameExpandedTlsaFirstThenOriginal) {
   const testing::TestCert cert = testing::Issue({"mx"});
   resolver_.Set("example.com", RrType::kMx, MxAnswer(DnssecState::kSecure, {{10, "alias.example.com"}}));
