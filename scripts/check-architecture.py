@@ -20,7 +20,7 @@ MODULES = {
     "service/tlsa": ["service/common"],
     "service/dns": ["service/tlsa/record", "service/common"],
     "service/policy": ["service/dns", "service/tlsa/record", "service/tlsa/match_result.h"],
-    "service/engine": ["service/policy", "service/tlsa", "service/dns"],
+    "service/engine": ["service/policy", "service/tlsa", "service/dns", "service/common"],
     "service/smtp": ["service/tlsa", "service/common"],
     "service/api": ["service/policy", "service/tlsa", "service/dns", "service/common"],
     "service/server": ["service/api", "service/engine", "service/policy", "service/dns",

@@ -26,6 +26,8 @@
 #include "service/common/json.h"
 #include "service/common/socket_address.h"
 #include "service/common/version.h"
+#include "service/common/thread_pool.h"
+#include "service/dns/dispatching_resolver.h"
 #include "service/dns/name.h"
 #include "service/dns/resolver_flags.h"
 #include "service/dns/validating_resolver.h"
@@ -104,9 +106,13 @@ absl::StatusOr<uint32_t> PortFrom(const Options& o) {
   return port;
 }
 
-// The in-process engine with its real resolver and matcher.
+// The in-process engine with its real resolver and matcher; answers are
+// handed from the resolver's thread to a worker, as in danegated. Members
+// are destroyed bottom up: the workers finish before the resolver goes.
 struct LocalEngine {
   std::unique_ptr<dns::Resolver> resolver;
+  std::unique_ptr<common::ThreadPool> worker;
+  std::unique_ptr<dns::DispatchingResolver> dispatched;
   std::unique_ptr<tlsa::DaneMatcher> matcher;
   std::unique_ptr<engine::DaneEngine> engine;
 };
@@ -123,8 +129,10 @@ absl::StatusOr<LocalEngine> MakeLocalEngine(const Options& o) {
   absl::StatusOr<std::unique_ptr<tlsa::DaneMatcher>> matcher = tlsa::DaneMatcher::Create();
   if (!matcher.ok()) return matcher.status();
   local.resolver = std::move(resolver->resolver);
+  local.worker = common::ThreadPool::Create(1, "danegate-work");
+  local.dispatched = std::make_unique<dns::DispatchingResolver>(*local.resolver, *local.worker);
   local.matcher = *std::move(matcher);
-  local.engine = std::make_unique<engine::DaneEngine>(*local.resolver, *local.matcher,
+  local.engine = std::make_unique<engine::DaneEngine>(*local.dispatched, *local.matcher,
                                                       engine::Options{*insecure_mx});
   return local;
 }

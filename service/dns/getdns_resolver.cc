@@ -15,6 +15,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "service/common/thread_pool.h"
 #include "service/dns/getdns_message.h"
 
 namespace danegate::dns {
@@ -221,6 +222,7 @@ class GetdnsResolver::Loop {
   }
 
   void Run() {
+    common::SetThreadRole(common::ThreadRole::kDnsLoop);
     for (;;) {
       {
         absl::MutexLock lock(&mu_);

@@ -18,6 +18,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
+#include "service/common/thread_pool.h"
 #include "service/dns/getdns_message.h"
 
 namespace danegate::dns {
@@ -186,6 +187,7 @@ class UnboundResolver::Loop {
   }
 
   void Run() {
+    common::SetThreadRole(common::ThreadRole::kDnsLoop);
     const int unbound_fd = ub_fd(context_.get());
     for (;;) {
       {

@@ -1,11 +1,13 @@
 #include "service/engine/dane_engine.h"
 
 #include <atomic>
+#include <cassert>
 #include <memory>
 #include <optional>
 #include <utility>
 #include <vector>
 
+#include "service/common/thread_pool.h"
 #include "service/dns/name.h"
 #include "service/policy/rules.h"
 
@@ -19,16 +21,31 @@ using policy::MxCandidate;
 
 using HostCallback = absl::AnyInvocable<void(HostPolicy) &&>;
 
+constexpr char kCancelled[] = "cancelled (the caller's deadline passed or it went away)";
+
+// The engine's continuations verify chains with OpenSSL and answer RPCs:
+// never on the resolver's event thread (dns::DispatchingResolver). Checked
+// in every build with assertions, which the sanitizer builds run all tests
+// with.
+void AssertNotOnDnsLoop() {
+  assert(common::CurrentThreadRole() != common::ThreadRole::kDnsLoop &&
+         "engine work on the resolver's event thread: wrap it in a dns::DispatchingResolver");
+}
+
+bool IsCancelled(const Cancelled& cancelled) { return cancelled && cancelled(); }
+
 // Evaluates one MX host behind a secure MX RRset: A and AAAA in parallel,
 // then TLSA at each base domain in turn (RFC 7672 §2.2.2). Owns itself
 // through the shared_ptr held by pending callbacks.
 class HostJob : public std::enable_shared_from_this<HostJob> {
  public:
-  HostJob(dns::Resolver& resolver, MxCandidate candidate, uint16_t port, HostCallback done)
+  HostJob(dns::Resolver& resolver, MxCandidate candidate, uint16_t port, Cancelled cancelled,
+          HostCallback done)
       : resolver_(resolver), candidate_(std::move(candidate)), port_(port),
-        done_(std::move(done)) {}
+        cancelled_(std::move(cancelled)), done_(std::move(done)) {}
 
   void Start() {
+    if (StopIfCancelled()) return;
     auto self = shared_from_this();
     resolver_.Lookup(candidate_.host, RrType::kA,
                      [self](DnsAnswer answer) mutable { self->OnAddress(0, std::move(answer)); });
@@ -38,6 +55,7 @@ class HostJob : public std::enable_shared_from_this<HostJob> {
 
  private:
   void OnAddress(int family, DnsAnswer answer) {
+    AssertNotOnDnsLoop();
     addresses_[family] = std::move(answer);
     // Each slot is written by one callback; the last one sees both.
     if (pending_addresses_.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
@@ -55,6 +73,7 @@ class HostJob : public std::enable_shared_from_this<HostJob> {
     }
     // Insecure addresses behind a CNAME: the alias's own answer decides
     // whether the original name is a TLSA base domain (RFC 7672 §2.2.2).
+    if (StopIfCancelled()) return;
     auto self = shared_from_this();
     resolver_.Lookup(candidate_.host, RrType::kCname,
                      [self, decided = *std::move(decided)](DnsAnswer alias) mutable {
@@ -63,6 +82,7 @@ class HostJob : public std::enable_shared_from_this<HostJob> {
   }
 
   void OnAlias(HostPolicy decided, DnsAnswer alias) {
+    AssertNotOnDnsLoop();
     if (std::optional<HostPolicy> host =
             policy::DecideFromAlias(candidate_, std::move(decided), alias)) {
       Finish(*std::move(host));
@@ -73,6 +93,7 @@ class HostJob : public std::enable_shared_from_this<HostJob> {
   }
 
   void LookupTlsa(size_t index) {
+    if (StopIfCancelled()) return;
     auto self = shared_from_this();
     resolver_.Lookup(dns::TlsaOwnerName(bases_[index], port_), RrType::kTlsa,
                      [self, index](DnsAnswer answer) mutable {
@@ -81,11 +102,20 @@ class HostJob : public std::enable_shared_from_this<HostJob> {
   }
 
   void OnTlsa(size_t index, DnsAnswer answer) {
+    AssertNotOnDnsLoop();
     if (policy::TryNextTlsaBase(answer) && index + 1 < bases_.size()) {
       LookupTlsa(index + 1);
       return;
     }
     Finish(policy::DecideFromTlsa(candidate_, bases_[index], answer));
+  }
+
+  // Finishes the host unresolved when the caller has given up: no lookup
+  // is started for a call nobody waits for.
+  bool StopIfCancelled() {
+    if (!IsCancelled(cancelled_)) return false;
+    std::move(done_)(policy::HostNotResolved(candidate_, kCancelled));
+    return true;
   }
 
   // Records the CNAME-expanded name and the addresses (secure or
@@ -108,6 +138,7 @@ class HostJob : public std::enable_shared_from_this<HostJob> {
   dns::Resolver& resolver_;
   const MxCandidate candidate_;
   const uint16_t port_;
+  const Cancelled cancelled_;
   HostCallback done_;
   DnsAnswer addresses_[2];
   std::atomic<int> pending_addresses_{2};
@@ -119,11 +150,15 @@ class HostJob : public std::enable_shared_from_this<HostJob> {
 class PolicyJob : public std::enable_shared_from_this<PolicyJob> {
  public:
   PolicyJob(dns::Resolver& resolver, const Options& options, std::string domain, uint16_t port,
-            PolicyCallback done)
+            Cancelled cancelled, PolicyCallback done)
       : resolver_(resolver), options_(options), domain_(std::move(domain)), port_(port),
-        done_(std::move(done)) {}
+        cancelled_(std::move(cancelled)), done_(std::move(done)) {}
 
   void Start() {
+    if (IsCancelled(cancelled_)) {
+      Deliver(policy::DomainNotResolved(domain_, port_, kCancelled));
+      return;
+    }
     auto self = shared_from_this();
     resolver_.Lookup(domain_, RrType::kMx,
                      [self](DnsAnswer answer) mutable { self->OnMx(std::move(answer)); });
@@ -131,6 +166,7 @@ class PolicyJob : public std::enable_shared_from_this<PolicyJob> {
 
  private:
   void OnMx(DnsAnswer answer) {
+    AssertNotOnDnsLoop();
     policy::MxPlan plan = policy::PlanFromMx(domain_, port_, answer);
     mx_dnssec_ = plan.mx_dnssec;
     canonical_domain_ = plan.canonical_domain;
@@ -153,7 +189,8 @@ class PolicyJob : public std::enable_shared_from_this<PolicyJob> {
     auto self = shared_from_this();
     for (size_t i = 0; i < plan.candidates.size(); ++i) {
       auto job = std::make_shared<HostJob>(
-          resolver_, plan.candidates[i], port_, [self, slot = first + i](HostPolicy host) mutable {
+          resolver_, plan.candidates[i], port_, cancelled_,
+          [self, slot = first + i](HostPolicy host) mutable {
             if (self->mx_dnssec_ != dns::DnssecState::kSecure) {
               host = policy::NoteInsecureMx(std::move(host));
             }
@@ -176,6 +213,7 @@ class PolicyJob : public std::enable_shared_from_this<PolicyJob> {
   const Options& options_;
   const std::string domain_;
   const uint16_t port_;
+  const Cancelled cancelled_;
   PolicyCallback done_;
   std::vector<HostPolicy> hosts_;  // one slot per host, each written once
   std::atomic<int> pending_hosts_{0};
@@ -206,18 +244,23 @@ DaneEngine::DaneEngine(dns::Resolver& resolver, const tlsa::DaneMatcher& matcher
                        Options options)
     : resolver_(resolver), matcher_(matcher), options_(options) {}
 
-void DaneEngine::ResolvePolicy(std::string domain, uint16_t port, PolicyCallback done) {
-  std::make_shared<PolicyJob>(resolver_, options_, std::move(domain), port, std::move(done))
+void DaneEngine::ResolvePolicy(std::string domain, uint16_t port, PolicyCallback done,
+                               Cancelled cancelled) {
+  std::make_shared<PolicyJob>(resolver_, options_, std::move(domain), port, std::move(cancelled),
+                              std::move(done))
       ->Start();
 }
 
 void DaneEngine::VerifyPeer(std::string domain, std::string mx_host, uint16_t port,
-                            tlsa::DerChain chain, VerdictCallback done) {
-  ResolvePolicy(std::move(domain), port,
-                [this, mx_host = std::move(mx_host), chain = std::move(chain),
-                 done = std::move(done)](policy::DomainPolicy policy) mutable {
-                  std::move(done)(Judge(matcher_, policy, mx_host, chain));
-                });
+                            tlsa::DerChain chain, VerdictCallback done, Cancelled cancelled) {
+  ResolvePolicy(
+      std::move(domain), port,
+      [this, mx_host = std::move(mx_host), chain = std::move(chain),
+       done = std::move(done)](policy::DomainPolicy policy) mutable {
+        AssertNotOnDnsLoop();
+        std::move(done)(Judge(matcher_, policy, mx_host, chain));
+      },
+      std::move(cancelled));
 }
 
 policy::PeerVerdict MatchOffline(const tlsa::DaneMatcher& matcher, const std::string& host,

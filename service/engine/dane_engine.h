@@ -5,6 +5,7 @@
 #define DANEGATE_SERVICE_ENGINE_DANE_ENGINE_H_
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "absl/functional/any_invocable.h"
@@ -19,6 +20,13 @@ namespace danegate::engine {
 using PolicyCallback = absl::AnyInvocable<void(policy::DomainPolicy) &&>;
 using VerdictCallback = absl::AnyInvocable<void(policy::PeerVerdict) &&>;
 
+// Whether the caller has given up on a request (its deadline passed, it
+// went away). Asked before every DNS lookup the request would start: once
+// true, the request starts no more lookups and completes at once, deferred
+// with dns_failure ("not resolved: cancelled"). Empty: never. May be called
+// on any thread, after the request completes never.
+using Cancelled = std::function<bool()>;
+
 // The choices RFC 7672 leaves to the sender.
 struct Options {
   policy::InsecureMxPolicy insecure_mx = policy::InsecureMxPolicy::kDane;
@@ -31,14 +39,17 @@ class DaneEngine {
 
   // Resolves the delivery policy of `domain` (canonical, see
   // dns::CanonicalMailName) for SMTP on `port`. `done` runs exactly once, on
-  // whichever thread delivered the last DNS answer; it must not block.
-  void ResolvePolicy(std::string domain, uint16_t port, PolicyCallback done);
+  // whichever thread delivered the last DNS answer (never the resolver's
+  // event thread: give the engine a dns::DispatchingResolver), or on this
+  // one.
+  void ResolvePolicy(std::string domain, uint16_t port, PolicyCallback done,
+                     Cancelled cancelled = {});
 
   // Decides whether a TLS session with `mx_host` that presented `chain`
   // (leaf first, already checked with tlsa::CheckChain) may carry mail for
   // `domain`. Same callback contract as ResolvePolicy.
   void VerifyPeer(std::string domain, std::string mx_host, uint16_t port, tlsa::DerChain chain,
-                  VerdictCallback done);
+                  VerdictCallback done, Cancelled cancelled = {});
 
  private:
   dns::Resolver& resolver_;

@@ -306,6 +306,16 @@ HostPolicy HostFromTrustedTlsa(absl::string_view host_name, std::vector<tlsa::Tl
   return host;
 }
 
+HostPolicy HostNotResolved(const MxCandidate& candidate, absl::string_view why) {
+  return MakeHost(candidate, DnssecState::kIndeterminate, TlsMode::kUnreachable,
+                  Reason::kDnsFailure, absl::StrCat("not resolved: ", why));
+}
+
+DomainPolicy DomainNotResolved(absl::string_view domain, uint16_t port, absl::string_view why) {
+  return Decided(domain, port, Action::kDefer, Reason::kDnsFailure,
+                 absl::StrCat("not resolved: ", why));
+}
+
 DomainPolicy DecideDomain(absl::string_view domain, uint16_t port, std::vector<HostPolicy> hosts,
                           absl::string_view note) {
   std::stable_sort(hosts.begin(), hosts.end(),

@@ -117,6 +117,12 @@ HostPolicy DecideFromTlsa(const MxCandidate& candidate, absl::string_view base_d
 HostPolicy HostFromTrustedTlsa(absl::string_view host, std::vector<tlsa::TlsaRecord> records,
                                size_t undecodable = 0);
 
+// A host, or a whole domain, whose lookups stopped because the caller gave
+// up (its deadline passed, it went away): unreachable and deferred with
+// dns_failure, never decided on facts not gathered.
+HostPolicy HostNotResolved(const MxCandidate& candidate, absl::string_view why);
+DomainPolicy DomainNotResolved(absl::string_view domain, uint16_t port, absl::string_view why);
+
 // Combines the host policies: deliver if any host is reachable, otherwise
 // defer with the first host's reason.
 DomainPolicy DecideDomain(absl::string_view domain, uint16_t port, std::vector<HostPolicy> hosts,

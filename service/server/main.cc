@@ -26,7 +26,9 @@
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "service/common/log.h"
+#include "service/common/thread_pool.h"
 #include "service/dns/caching_resolver.h"
+#include "service/dns/dispatching_resolver.h"
 #include "service/dns/validating_resolver.h"
 #include "service/engine/dane_engine.h"
 #include "service/server/audit_log.h"
@@ -83,8 +85,13 @@ int Serve(const ServerConfig& config, sigset_t& stop_signals) {
   absl::StatusOr<std::unique_ptr<tlsa::DaneMatcher>> matcher = tlsa::DaneMatcher::Create();
   if (!matcher.ok()) return Fail(kExitInternal, std::string(matcher.status().message()));
 
+  // The engine's work runs here, not on the resolver's event thread: one
+  // worker per core (the matcher's OpenSSL verification is the CPU work).
+  std::unique_ptr<common::ThreadPool> workers = common::ThreadPool::Create(
+      static_cast<int>(std::max(2u, std::thread::hardware_concurrency())), "danegated-work");
+  dns::DispatchingResolver dispatched(*validating->resolver, *workers);
   Metrics metrics;
-  InstrumentedResolver upstream(*validating->resolver, metrics);
+  InstrumentedResolver upstream(dispatched, metrics);
   dns::CachingResolver cache(upstream, config.cache);
   engine::DaneEngine engine(cache, **matcher, config.engine);
   ValidatorService service(engine, metrics, **audit, config.max_request_bytes);
@@ -184,7 +191,7 @@ int Serve(const ServerConfig& config, sigset_t& stop_signals) {
                                          [&] {
                                            return metrics.Render(
                                                cache.Stats(), tlsa::GetParsedCertificateCacheStats(),
-                                               (*listener)->GetStats());
+                                               (*listener)->GetStats(), (*audit)->dropped());
                                          });
     if (!started.ok()) {
       (*listener)->Stop();
@@ -245,6 +252,11 @@ int Serve(const ServerConfig& config, sigset_t& stop_signals) {
     health_server->Shutdown(absl::ToChronoTime(absl::Now()));
     health_server->Wait();
   }
+  // Every call has ended, and with it every lookup (a call ends only when
+  // its lookups have answered; the health monitor is gone): run what the
+  // workers still hold while the engine, the cache and the metrics they
+  // use are all still here.
+  workers.reset();
   if (listener_failed) return Fail(kExitUnavailable, "stopped: a listener failed");
   common::Log("info", "stopped");
   return 0;

@@ -68,7 +68,8 @@ void Metrics::RecordDnsQuery(dns::RrType type, const dns::DnsAnswer& answer,
 
 std::string Metrics::Render(const dns::CacheStats& cache,
                             const tlsa::ParsedCertificateCacheStats& certificates,
-                            const GrpcListener::Stats& connections) const {
+                            const GrpcListener::Stats& connections,
+                            uint64_t audit_lines_dropped) const {
   std::string out;
   Header(out, "danegate_build_info", "gauge", "1, labelled with danegated's release.");
   absl::StrAppend(&out, "danegate_build_info{version=\"", common::kVersion, "\"} 1\n");
@@ -90,6 +91,15 @@ std::string Metrics::Render(const dns::CacheStats& cache,
     absl::StrAppend(&out, "danegate_invalid_requests_total{rpc=\"", kRpcNames[r], "\"} ",
                     Load(invalid_requests_[r]), "\n");
   }
+  Header(out, "danegate_requests_cancelled_total", "counter",
+         "Calls whose client gave up (deadline passed, cancelled) before the answer; their "
+         "lookups stop.");
+  for (int r = 0; r < kRpcCount; ++r) {
+    absl::StrAppend(&out, "danegate_requests_cancelled_total{rpc=\"", kRpcNames[r], "\"} ",
+                    Load(cancelled_[r]), "\n");
+  }
+  Sample(out, "danegate_audit_lines_dropped_total", "counter",
+         "Audit log lines dropped because the disk did not keep up.", audit_lines_dropped);
   Header(out, "danegate_rpcs_total", "counter", "Finished RPCs by method and gRPC status.");
   for (int r = 0; r < kRpcCount; ++r) {
     for (int c = 0; c < kGrpcCodeCount; ++c) {

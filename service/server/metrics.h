@@ -36,6 +36,9 @@ class Metrics {
   void RecordInvalidRequest(Rpc rpc);
   void RecordRpc(Rpc rpc, int grpc_code, absl::Duration latency);
   void RecordDnsQuery(dns::RrType type, const dns::DnsAnswer& answer, absl::Duration latency);
+  void RecordCancelled(Rpc rpc) {
+    cancelled_[static_cast<int>(rpc)].fetch_add(1, std::memory_order_relaxed);
+  }
   void RecordTlsaSignaturesExpiring() {
     tlsa_signatures_expiring_.fetch_add(1, std::memory_order_relaxed);
   }
@@ -46,13 +49,15 @@ class Metrics {
   // Returns every metric in the text exposition format (version 0.0.4).
   std::string Render(const dns::CacheStats& cache,
                      const tlsa::ParsedCertificateCacheStats& certificates,
-                     const GrpcListener::Stats& connections) const;
+                     const GrpcListener::Stats& connections,
+                     uint64_t audit_lines_dropped) const;
 
  private:
   static int TypeIndex(dns::RrType type);
 
   std::array<std::atomic<uint64_t>, kRpcCount * kActionCount * kReasonCount> decisions_{};
   std::array<std::atomic<uint64_t>, kRpcCount> invalid_requests_{};
+  std::array<std::atomic<uint64_t>, kRpcCount> cancelled_{};
   std::array<std::atomic<uint64_t>, kRpcCount * kGrpcCodeCount> rpcs_{};
   std::array<Histogram, kRpcCount> rpc_latency_;
   std::array<Histogram, kRrTypeCount * kLookupStatusCount> dns_latency_;

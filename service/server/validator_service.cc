@@ -1,7 +1,7 @@
 #include "service/server/validator_service.h"
 
 #include <algorithm>
-
+#include <chrono>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -36,8 +36,8 @@ constexpr absl::Duration kSignatureLookahead = absl::Hours(24);
 class Call {
  public:
   Call(Rpc rpc, grpc::CallbackServerContext* context, Metrics& metrics, AuditLog& audit)
-      : rpc_(rpc), reactor_(context->DefaultReactor()), metrics_(metrics), audit_(audit),
-        start_(absl::Now()) {
+      : rpc_(rpc), context_(context), reactor_(context->DefaultReactor()), metrics_(metrics),
+        audit_(audit), start_(absl::Now()) {
     metrics_.RpcStarted();
     record_.rpc = RpcName(rpc);
     record_.client = ClientIdentity(context);
@@ -45,6 +45,15 @@ class Call {
 
   AuditRecord& record() { return record_; }
   grpc::ServerUnaryReactor* reactor() { return reactor_; }
+
+  // Whether the client has given up: its deadline passed, or it cancelled
+  // or went away (IsCancelled is valid at any time in the callback API, and
+  // the engine asks only before it finishes the call).
+  engine::Cancelled Cancellation() const {
+    return [context = context_, deadline = context_->deadline()] {
+      return std::chrono::system_clock::now() >= deadline || context->IsCancelled();
+    };
+  }
 
   // Refuses a malformed request: INVALID_ARGUMENT with the field and why.
   grpc::ServerUnaryReactor* Refuse(const absl::Status& status) {
@@ -70,6 +79,7 @@ class Call {
   grpc::ServerUnaryReactor* Finish(const grpc::Status& status) {
     const absl::Duration latency = absl::Now() - start_;
     record_.latency = latency;
+    if (context_->IsCancelled()) metrics_.RecordCancelled(rpc_);
     audit_.Write(record_);
     metrics_.RecordRpc(rpc_, status.error_code(), latency);
     metrics_.RpcFinished();
@@ -79,6 +89,7 @@ class Call {
   }
 
   const Rpc rpc_;
+  grpc::CallbackServerContext* const context_;
   grpc::ServerUnaryReactor* const reactor_;
   Metrics& metrics_;
   AuditLog& audit_;
@@ -138,7 +149,8 @@ grpc::ServerUnaryReactor* ValidatorService::ResolvePolicy(grpc::CallbackServerCo
                             expire = std::min(expire, host.tlsa_signatures_expire);
                           }
                           call->Decided(policy.action, policy.reason, expire);
-                        });
+                        },
+                        call->Cancellation());
   return reactor;
 }
 
@@ -166,7 +178,8 @@ grpc::ServerUnaryReactor* ValidatorService::VerifyPeer(grpc::CallbackServerConte
                        call->Decided(verdict.action, verdict.reason,
                                      verdict.host ? verdict.host->tlsa_signatures_expire
                                                   : absl::InfiniteFuture());
-                     });
+                     },
+                     call->Cancellation());
   return reactor;
 }
 

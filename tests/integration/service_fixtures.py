@@ -8,6 +8,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 
 from dnslab import Daemon
 
@@ -56,6 +57,16 @@ class Danegated:
     def audit(self):
         with open(self.audit_path) as f:
             return [json.loads(line) for line in f if line.strip()]
+
+    def wait_audit(self, since, predicate, timeout=10):
+        """The records after the first `since`, once one of them satisfies
+        `predicate`: danegated's writer thread flushes within 200 ms."""
+        deadline = time.monotonic() + timeout
+        while True:
+            new = self.audit()[since:]
+            if any(predicate(r) for r in new) or time.monotonic() > deadline:
+                return new
+            time.sleep(0.05)
 
     def terminate(self):
         """Sends SIGTERM; returns the exit status."""

@@ -8,6 +8,7 @@ process survives every fault, and it is healthy again once the fault ends.
 Runs on the default resolver backend; `DANEGATE_RESOLVER=getdns` runs it on
 getdns 1.6, which does not survive it (see docs/danegated.md)."""
 import os
+import re
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -157,6 +158,42 @@ def test_burst_of_new_names_through_a_lossy_network_has_no_false_defers(stubs, l
             reasons = [pb.Reason.Name(f.result().reason) for f in futures]
         wrong = [r for r in reasons if r != "REASON_DOMAIN_NOT_FOUND"]
         assert not wrong, f"{len(wrong)} of 1000: {sorted(set(wrong))}"
+    finally:
+        if d is not None:
+            d.stop()
+        proxy.stop()
+
+
+def test_a_call_past_its_deadline_stops_querying(stubs, lab, danegated_bin, tmp_path):
+    """The client gives up after 0.1 s while the MX hosts' addresses take
+    0.25 s to come (within the resolver's retransmission time, so they do
+    come): the call then starts no TLSA lookup for either host (the proxy
+    sees none), ends deferred as cancelled in the audit log, and
+    danegate_requests_cancelled_total counts it. Without cancellation the
+    same call asks both TLSA RRsets."""
+    proxy, port = start_proxy(lab, tmp_path, "--fault=A:delay=0.25", "--fault=AAAA:delay=0.25")
+    d = None
+    try:
+        d = Danegated(danegated_bin, str(tmp_path / "d"), lab.resolver_args(f"127.0.0.1:{port}"),
+                      wait_serving=False)
+        pb = stubs.pb
+        with grpc.insecure_channel(d.address) as channel:
+            validator = stubs.rpc.ValidatorStub(channel)
+            with pytest.raises(grpc.RpcError) as err:
+                validator.ResolvePolicy(pb.ResolvePolicyRequest(domain="d-ta-two.dane.test"),
+                                        timeout=0.1)
+            assert err.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
+
+        def ended(r):
+            return r["domain"] == "d-ta-two.dane.test"
+        lines = [r for r in d.wait_audit(0, ended, timeout=30) if ended(r)]
+        assert lines, d.audit()
+        assert (lines[0]["action"], lines[0]["reason"]) == ("defer", "dns_failure")
+        assert "cancelled" in lines[0]["detail"]
+        # Nothing asked after the call was given up.
+        for host in ("mx-ta-mitm.dane.test", "mx-ta2.dane.test"):
+            assert not proxy.search(rf"^query _25\._tcp\.{re.escape(host)} "), proxy.lines
+        assert d.metric('danegate_requests_cancelled_total{rpc="ResolvePolicy"}') == 1
     finally:
         if d is not None:
             d.stop()

@@ -126,10 +126,13 @@ def test_cli_defers_when_the_server_is_unreachable(cli, lab):
 
 
 def test_audit_log_explains_each_decision(cli, lab, service):
+    since = len(service.audit())
     cli.json("verify", f"--server={service.address}", "d-mismatch.dane.test",
              "--mx", "mx-mismatch.dane.test", "--chain", lab.certs.chain_file("ee"))
-    lines = [r for r in service.audit() if r["domain"] == "d-mismatch.dane.test"
-             and r["rpc"] == "VerifyPeer"]
+
+    def mismatch(r):
+        return r["domain"] == "d-mismatch.dane.test" and r["rpc"] == "VerifyPeer"
+    lines = [r for r in service.wait_audit(since, mismatch) if mismatch(r)]
     assert lines, service.audit()
     last = lines[-1]
     assert (last["action"], last["reason"], last["mx_host"]) == (
@@ -138,10 +141,14 @@ def test_audit_log_explains_each_decision(cli, lab, service):
     assert last["latency_ms"] >= 0 and last["time"].endswith("Z")
     assert last["matched_tlsa"] is None
 
+    since = len(service.audit())
     cli.json("verify", f"--server={service.address}", "d-311.dane.test",
              "--mx", "mx-311.dane.test", "--chain", lab.certs.chain_file("ee"))
-    ok = [r for r in service.audit() if r["domain"] == "d-311.dane.test"
-          and r["rpc"] == "VerifyPeer" and r["action"] == "deliver"][-1]
+
+    def delivered(r):
+        return (r["domain"] == "d-311.dane.test" and r["rpc"] == "VerifyPeer"
+                and r["action"] == "deliver")
+    ok = [r for r in service.wait_audit(since, delivered) if delivered(r)][-1]
     assert ok["matched_tlsa"] == lab.certs.ee.tlsa(3, 1, 1)
 
 
@@ -169,10 +176,13 @@ def test_malformed_protobuf_is_invalid_argument_counted_and_audited(service, met
         call = channel.unary_unary(f"/danegate.v1.Validator/{method}",
                                    request_serializer=None, response_deserializer=None)
         before = service.metric(f'danegate_invalid_requests_total{{rpc="{method}"}}') or 0
+        since = len(service.audit())
         with pytest.raises(grpc.RpcError) as err:
             call(b"\x0a\xff\xff\xff\x0f", timeout=10)
     assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert f"not a valid danegate.v1.{method}Request message" in err.value.details()
     assert service.metric(f'danegate_invalid_requests_total{{rpc="{method}"}}') == before + 1
-    assert any(r["rpc"] == method and r["reason"] == "invalid_argument"
-               and "not a valid" in r["detail"] for r in service.audit())
+    def refused(r):
+        return (r["rpc"] == method and r["reason"] == "invalid_argument"
+                and "not a valid" in r["detail"])
+    assert any(refused(r) for r in service.wait_audit(since, refused))

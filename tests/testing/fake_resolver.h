@@ -26,11 +26,14 @@ class FakeResolver : public dns::Resolver {
   void set_deferred(bool deferred) { deferred_ = deferred; }
 
   void Flush() {
-    while (!pending_.empty()) {
-      auto batch = std::move(pending_);
-      pending_.clear();
-      for (auto it = batch.rbegin(); it != batch.rend(); ++it) std::move(it->second)(it->first);
-    }
+    while (!pending_.empty()) FlushBatch();
+  }
+
+  // Answers the questions pending now (not those their callbacks ask).
+  void FlushBatch() {
+    auto batch = std::move(pending_);
+    pending_.clear();
+    for (auto it = batch.rbegin(); it != batch.rend(); ++it) std::move(it->second)(it->first);
   }
 
   void Lookup(const std::string& name, dns::RrType type, dns::AnswerCallback done) override {
@@ -50,6 +53,7 @@ class FakeResolver : public dns::Resolver {
   }
 
   const std::vector<std::string>& asked() const { return asked_; }
+  void clear_asked() { asked_.clear(); }
 
  private:
   std::map<std::pair<std::string, dns::RrType>, dns::DnsAnswer> answers_;

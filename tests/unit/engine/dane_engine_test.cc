@@ -196,6 +196,53 @@ TEST_F(DaneEngineTest, HostsCarryTheirValidatedAddresses) {
   EXPECT_THAT(got.hosts[1].addresses, ElementsAre("2001:db8::1", "2001:db8::2"));
 }
 
+// A call whose client gave up asks nothing more upstream: the lookups in
+// flight answer, no new one starts, and the call ends deferred.
+TEST_F(DaneEngineTest, ACancelledCallStartsNoFurtherLookups) {
+  const testing::TestCert cert = testing::Issue({"mx"});
+  resolver_.set_deferred(true);
+  resolver_.Set("example.com", RrType::kMx,
+                MxAnswer(DnssecState::kSecure, {{10, "mx1.example.com"}, {20, "mx2.example.com"}}));
+  for (const char* host : {"mx1.example.com", "mx2.example.com"}) {
+    resolver_.Set(host, RrType::kA, AddrAnswer());
+    resolver_.Set(host, RrType::kAaaa, Secure(LookupStatus::kNoData));
+    resolver_.Set(std::string("_25._tcp.") + host, RrType::kTlsa, TlsaAnswer({cert.Tlsa(3, 1, 1)}));
+  }
+  struct Row {
+    std::string name;
+    int batches_before_cancel;  // answer batches delivered while the caller waits
+    std::vector<std::string> asked;
+  };
+  const Row rows[] = {
+      {"before anything", -1, {}},
+      {"after the MX question", 0, {"MX example.com"}},
+      {"after the addresses were asked", 1,
+       {"MX example.com", "A mx1.example.com", "AAAA mx1.example.com", "A mx2.example.com",
+        "AAAA mx2.example.com"}},
+  };
+  for (const Row& row : rows) {
+    resolver_.clear_asked();
+    bool cancelled = row.batches_before_cancel < 0;
+    std::optional<policy::DomainPolicy> got;
+    engine_.ResolvePolicy(
+        "example.com", 25, [&](policy::DomainPolicy p) { got = std::move(p); },
+        [&] { return cancelled; });
+    for (int i = 0; i < row.batches_before_cancel; ++i) resolver_.FlushBatch();
+    cancelled = true;
+    resolver_.Flush();
+    EXPECT_THAT(resolver_.asked(), ::testing::ElementsAreArray(row.asked)) << row.name;
+    ASSERT_TRUE(got.has_value()) << row.name;
+    EXPECT_EQ(got->action, Action::kDefer) << row.name;
+    EXPECT_EQ(got->reason, Reason::kDnsFailure) << row.name;
+    EXPECT_THAT(got->detail, ::testing::HasSubstr("cancelled")) << row.name;
+  }
+  // Not cancelled: the same call asks the TLSA records too and delivers.
+  resolver_.clear_asked();
+  const policy::DomainPolicy whole = Resolve("example.com");
+  EXPECT_EQ(whole.action, Action::kDeliver);
+  EXPECT_THAT(resolver_.asked(), Contains("TLSA _25._tcp.mx2.example.com"));
+}
+
 TEST_F(DaneEngineTest, CnameExpandedTlsaFirstThenOriginal) {
   const testing::TestCert cert = testing::Issue({"mx"});
   resolver_.Set("example.com", RrType::kMx, MxAnswer(DnssecState::kSecure, {{10, "alias.example.com"}}));
