@@ -203,12 +203,13 @@ int Main(int argc, char** argv) {
       },
       std::move(local_domains));
   std::atomic<bool> validator_ready{false};
-  api::ChannelWatcher watcher(*channel, [&](grpc_connectivity_state state) {
-    validator_ready = state == GRPC_CHANNEL_READY;
-    common::Log(state == GRPC_CHANNEL_TRANSIENT_FAILURE ? "warning" : "info",
-                "validator connection",
-                {{"server", remote.server}, {"state", api::ConnectivityStateName(state)}});
-  });
+  std::unique_ptr<api::ChannelWatcher> watcher =
+      api::ChannelWatcher::Start(*channel, [&](grpc_connectivity_state state) {
+        validator_ready = state == GRPC_CHANNEL_READY;
+        common::Log(state == GRPC_CHANNEL_TRANSIENT_FAILURE ? "warning" : "info",
+                    "validator connection",
+                    {{"server", remote.server}, {"state", api::ConnectivityStateName(state)}});
+      });
   EximLookup exim(
       [&](const v1::ResolvePolicyRequest& request) {
         return api::RemoteResolvePolicy(*channel, remote.timeout, request);

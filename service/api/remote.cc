@@ -101,13 +101,18 @@ absl::StatusOr<v1::VerifyPeerResponse> RemoteVerifyPeer(
                                       &v1::Validator::Stub::VerifyPeer);
 }
 
-ChannelWatcher::ChannelWatcher(std::shared_ptr<grpc::Channel> channel,
-                               std::function<void(grpc_connectivity_state)> on_change)
-    : channel_(std::move(channel)), on_change_(std::move(on_change)), thread_([this] { Run(); }) {}
+std::unique_ptr<ChannelWatcher> ChannelWatcher::Start(
+    std::shared_ptr<grpc::Channel> channel,
+    std::function<void(grpc_connectivity_state)> on_change) {
+  std::unique_ptr<ChannelWatcher> watcher(
+      new ChannelWatcher(std::move(channel), std::move(on_change)));
+  watcher->thread_ = std::thread([w = watcher.get()] { w->Run(); });
+  return watcher;
+}
 
 ChannelWatcher::~ChannelWatcher() {
   stop_ = true;
-  thread_.join();
+  if (thread_.joinable()) thread_.join();
 }
 
 void ChannelWatcher::Run() {

@@ -58,13 +58,17 @@ absl::StatusOr<v1::VerifyPeerResponse> RemoteVerifyPeer(
 // new state (the first call reports the initial one). Stops when destroyed.
 class ChannelWatcher {
  public:
-  ChannelWatcher(std::shared_ptr<grpc::Channel> channel,
-                 std::function<void(grpc_connectivity_state)> on_change);
+  static std::unique_ptr<ChannelWatcher> Start(
+      std::shared_ptr<grpc::Channel> channel,
+      std::function<void(grpc_connectivity_state)> on_change);
   ~ChannelWatcher();
   ChannelWatcher(const ChannelWatcher&) = delete;
   ChannelWatcher& operator=(const ChannelWatcher&) = delete;
 
  private:
+  ChannelWatcher(std::shared_ptr<grpc::Channel> channel,
+                 std::function<void(grpc_connectivity_state)> on_change)
+      : channel_(std::move(channel)), on_change_(std::move(on_change)) {}
   void Run();
 
   const std::shared_ptr<grpc::Channel> channel_;

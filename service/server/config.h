@@ -41,7 +41,7 @@ struct ServerConfig {
   // What one client may hold (HTTP/2 and connection limits): streams per
   // connection, memory for all of gRPC's buffers, the TLS/HTTP/2
   // handshake, idle and total connection lifetime (clients reconnect).
-  size_t cert_cache_bytes = 64u << 20;  // tlsa::SetParsedCertificateCacheBytes
+  size_t cert_cache_bytes = 64u << 20;  // tlsa::MatcherOptions
   size_t max_connections = 4096;
   int max_concurrent_streams = 100;
   size_t memory_quota_bytes = 64u << 20;

@@ -14,13 +14,22 @@ HealthMonitor::HealthMonitor(dns::Resolver& resolver, std::string probe_name,
                              std::function<ListenerHealth()> listener,
                              std::function<void(const Health&)> set_health)
     : resolver_(resolver), probe_name_(std::move(probe_name)), interval_(interval),
-      timeout_(timeout), listener_(std::move(listener)), set_health_(std::move(set_health)) {
-  thread_ = std::thread([this] { Run(); });
+      timeout_(timeout), listener_(std::move(listener)), set_health_(std::move(set_health)) {}
+
+std::unique_ptr<HealthMonitor> HealthMonitor::Start(dns::Resolver& resolver, std::string probe_name,
+                                                    absl::Duration interval, absl::Duration timeout,
+                                                    std::function<ListenerHealth()> listener,
+                                                    std::function<void(const Health&)> set_health) {
+  std::unique_ptr<HealthMonitor> monitor(new HealthMonitor(resolver, std::move(probe_name),
+                                                           interval, timeout, std::move(listener),
+                                                           std::move(set_health)));
+  monitor->thread_ = std::thread([m = monitor.get()] { m->Run(); });
+  return monitor;
 }
 
 HealthMonitor::~HealthMonitor() {
   stop_.Notify();
-  thread_.join();
+  if (thread_.joinable()) thread_.join();
 }
 
 bool HealthMonitor::ResolverAnswers() {

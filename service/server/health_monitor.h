@@ -8,6 +8,7 @@
 #define DANEGATE_SERVICE_SERVER_HEALTH_MONITOR_H_
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <thread>
 
@@ -35,15 +36,22 @@ struct Health {
 
 class HealthMonitor {
  public:
-  // Checks `listener` and `probe_name` MX through `resolver` (uncached)
-  // every `interval`; calls `set_health` with the first result and then on
-  // every change, from the monitor's thread. The resolver must outlive this.
+  // Starts the monitor's thread: it checks `listener` and `probe_name` MX
+  // through `resolver` (uncached) every `interval`, and calls `set_health`
+  // with the first result and then on every change. The resolver must
+  // outlive the monitor.
+  static std::unique_ptr<HealthMonitor> Start(dns::Resolver& resolver, std::string probe_name,
+                                              absl::Duration interval, absl::Duration timeout,
+                                              std::function<ListenerHealth()> listener,
+                                              std::function<void(const Health&)> set_health);
+  ~HealthMonitor();  // stops the thread
+  HealthMonitor(const HealthMonitor&) = delete;
+  HealthMonitor& operator=(const HealthMonitor&) = delete;
+
+ private:
   HealthMonitor(dns::Resolver& resolver, std::string probe_name, absl::Duration interval,
                 absl::Duration timeout, std::function<ListenerHealth()> listener,
                 std::function<void(const Health&)> set_health);
-  ~HealthMonitor();  // stops the thread
-
- private:
   bool ResolverAnswers();
   void Run();
 

@@ -81,8 +81,8 @@ int Serve(const ServerConfig& config, sigset_t& stop_signals) {
   absl::StatusOr<dns::ValidatingResolver> validating =
       dns::MakeValidatingResolver(config.resolver);
   if (!validating.ok()) return Fail(kExitUsage, std::string(validating.status().message()));
-  tlsa::SetParsedCertificateCacheBytes(config.cert_cache_bytes);
-  absl::StatusOr<std::unique_ptr<tlsa::DaneMatcher>> matcher = tlsa::DaneMatcher::Create();
+  absl::StatusOr<std::unique_ptr<tlsa::DaneMatcher>> matcher =
+      tlsa::DaneMatcher::Create({.certificate_cache_bytes = config.cert_cache_bytes});
   if (!matcher.ok()) return Fail(kExitInternal, std::string(matcher.status().message()));
 
   // The engine's work runs here, not on the resolver's event thread: one
@@ -190,7 +190,7 @@ int Serve(const ServerConfig& config, sigset_t& stop_signals) {
         common::MetricsHttpServer::Start(config.metrics_listen,
                                          [&] {
                                            return metrics.Render(
-                                               cache.Stats(), tlsa::GetParsedCertificateCacheStats(),
+                                               cache.Stats(), (*matcher)->CertificateCacheStats(),
                                                (*listener)->GetStats(), (*audit)->dropped());
                                          });
     if (!started.ok()) {
@@ -202,7 +202,7 @@ int Serve(const ServerConfig& config, sigset_t& stop_signals) {
   }
 
   // The probe goes to the resolver directly: the cache must not hide an outage.
-  auto monitor = std::make_unique<HealthMonitor>(
+  std::unique_ptr<HealthMonitor> monitor = HealthMonitor::Start(
       *validating->resolver, validating->trust_anchor_owner, config.health_interval,
       config.resolver.timeout + absl::Seconds(1),
       [&, seen = GrpcListener::Stats{}]() mutable {

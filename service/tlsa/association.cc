@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "service/tlsa/openssl_ptr.h"
+#include "service/tlsa/parsed_certificates.h"
 
 namespace danegate::tlsa {
 

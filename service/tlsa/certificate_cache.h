@@ -1,6 +1,6 @@
-// The bound and the figures of the process-wide cache of parsed
-// certificates behind ParseDerCertificate (openssl_ptr.h), without OpenSSL
-// types: for danegated's flags and metrics.
+// The bound and the figures of the cache of parsed certificates a
+// DaneMatcher owns (parsed_certificates.h), without OpenSSL types: for
+// danegated's flags and metrics.
 #ifndef DANEGATE_SERVICE_TLSA_CERTIFICATE_CACHE_H_
 #define DANEGATE_SERVICE_TLSA_CERTIFICATE_CACHE_H_
 
@@ -13,15 +13,11 @@ namespace danegate::tlsa {
 // past it.
 inline constexpr size_t kDefaultParsedCertificateCacheBytes = 64u << 20;
 
-// Sets the bound (evicting at once what no longer fits). Thread-safe.
-void SetParsedCertificateCacheBytes(size_t max_bytes);
-
 struct ParsedCertificateCacheStats {
   size_t entries = 0;
   size_t bytes = 0;  // estimated
   size_t max_bytes = 0;
 };
-ParsedCertificateCacheStats GetParsedCertificateCacheStats();
 
 }  // namespace danegate::tlsa
 

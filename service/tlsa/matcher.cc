@@ -5,18 +5,21 @@
 
 #include "absl/strings/str_cat.h"
 #include "service/tlsa/openssl_ptr.h"
+#include "service/tlsa/parsed_certificates.h"
 
 namespace danegate::tlsa {
 
 struct DaneMatcher::State {
+  explicit State(size_t cache_bytes) : certificates(cache_bytes) {}
   SslCtxPtr ctx;
+  mutable ParsedCertificateCache certificates;
 };
 
 DaneMatcher::DaneMatcher(std::unique_ptr<State> state) : state_(std::move(state)) {}
 DaneMatcher::~DaneMatcher() = default;
 
-absl::StatusOr<std::unique_ptr<DaneMatcher>> DaneMatcher::Create() {
-  auto state = std::make_unique<State>();
+absl::StatusOr<std::unique_ptr<DaneMatcher>> DaneMatcher::Create(MatcherOptions options) {
+  auto state = std::make_unique<State>(options.certificate_cache_bytes);
   state->ctx.reset(SSL_CTX_new(TLS_client_method()));
   // An empty trust store: only TLSA records can make a chain trusted.
   if (state->ctx == nullptr || SSL_CTX_dane_enable(state->ctx.get()) <= 0) {
@@ -29,7 +32,7 @@ absl::StatusOr<std::unique_ptr<DaneMatcher>> DaneMatcher::Create() {
 absl::StatusOr<MatchResult> DaneMatcher::Match(
     const DerChain& chain, const std::vector<TlsaRecord>& records,
     const std::vector<std::string>& reference_names) const {
-  absl::StatusOr<std::vector<X509Ptr>> parsed = ParseChain(chain);
+  absl::StatusOr<std::vector<X509Ptr>> parsed = ParseChain(chain, &state_->certificates);
   if (!parsed.ok()) return parsed.status();
   if (reference_names.empty()) {
     return absl::InvalidArgumentError("reference names: at least the TLSA base domain");
@@ -114,6 +117,10 @@ absl::StatusOr<MatchResult> DaneMatcher::Match(
   result.record = TlsaRecord{usage, selector, mtype,
                              std::string(reinterpret_cast<const char*>(data), dlen)};
   return result;
+}
+
+ParsedCertificateCacheStats DaneMatcher::CertificateCacheStats() const {
+  return state_->certificates.Stats();
 }
 
 }  // namespace danegate::tlsa

@@ -8,17 +8,23 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "service/tlsa/certificate_cache.h"
 #include "service/tlsa/chain.h"
 #include "service/tlsa/match_result.h"
 #include "service/tlsa/record.h"
 
 namespace danegate::tlsa {
 
+struct MatcherOptions {
+  // The bound of the matcher's cache of parsed peer certificates.
+  size_t certificate_cache_bytes = kDefaultParsedCertificateCacheBytes;
+};
+
 // Thread-safe; one instance serves every request.
 class DaneMatcher {
  public:
   // Creates a matcher; fails only if OpenSSL cannot set up DANE.
-  static absl::StatusOr<std::unique_ptr<DaneMatcher>> Create();
+  static absl::StatusOr<std::unique_ptr<DaneMatcher>> Create(MatcherOptions options = {});
   ~DaneMatcher();
   DaneMatcher(const DaneMatcher&) = delete;
   DaneMatcher& operator=(const DaneMatcher&) = delete;
@@ -34,6 +40,9 @@ class DaneMatcher {
   absl::StatusOr<MatchResult> Match(const DerChain& chain,
                                     const std::vector<TlsaRecord>& records,
                                     const std::vector<std::string>& reference_names) const;
+
+  // The figures of its cache of parsed certificates.
+  ParsedCertificateCacheStats CertificateCacheStats() const;
 
  private:
   struct State;

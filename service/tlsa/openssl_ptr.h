@@ -3,10 +3,6 @@
 #define DANEGATE_SERVICE_TLSA_OPENSSL_PTR_H_
 
 #include <memory>
-#include <string>
-#include <vector>
-
-#include "absl/status/statusor.h"
 
 #include <openssl/bio.h>
 #include <openssl/ssl.h>
@@ -31,15 +27,6 @@ using SslCtxPtr = std::unique_ptr<SSL_CTX, OpensslFree>;
 using StoreCtxPtr = std::unique_ptr<X509_STORE_CTX, OpensslFree>;
 using X509StackPtr = std::unique_ptr<STACK_OF(X509), OpensslFree>;
 using PkeyPtr = std::unique_ptr<EVP_PKEY, OpensslFree>;
-
-// Parses exactly one DER certificate filling `der`; nullptr otherwise.
-// Served from a bounded process-wide cache of parsed certificates (OpenSSL
-// 3.0 decoding costs tens of microseconds, and a fleet sees the same server
-// certificates again and again); the returned reference is the caller's.
-X509Ptr ParseDerCertificate(const std::string& der);
-
-// Parses and checks a chain (the limits of CheckChain), once.
-absl::StatusOr<std::vector<X509Ptr>> ParseChain(const std::vector<std::string>& chain);
 
 }  // namespace danegate::tlsa
 

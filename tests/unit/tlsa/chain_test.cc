@@ -9,6 +9,7 @@
 #include "gtest/gtest.h"
 #include "service/tlsa/certificate_cache.h"
 #include "service/tlsa/openssl_ptr.h"
+#include "service/tlsa/parsed_certificates.h"
 #include "tests/testing/cert_factory.h"
 
 namespace danegate::tlsa {
@@ -104,25 +105,25 @@ namespace {
 // it keeps is still served.
 TEST(ParsedCertificateCacheTest, StaysWithinItsByteBound) {
   constexpr size_t kBound = 256 * 1024;
-  SetParsedCertificateCacheBytes(kBound);
+  ParsedCertificateCache cache(kBound);
   std::vector<testing::TestCert> certs;
   for (int i = 0; i < 100; ++i) {
     // About 3 KiB of DER each: 100 of them cost ~1.3 MiB by the estimate.
     std::vector<std::string> names;
     for (int n = 0; n < 40; ++n) names.push_back(absl::StrCat("h", i, "-", n, ".example.org"));
     certs.push_back(testing::Issue({absl::StrCat("c", i), names}));
-    ASSERT_NE(ParseDerCertificate(certs.back().der()), nullptr);
-    const ParsedCertificateCacheStats stats = GetParsedCertificateCacheStats();
-    EXPECT_LE(stats.bytes, kBound) << i;
+    ASSERT_NE(cache.Get(certs.back().der()), nullptr);
+    EXPECT_LE(cache.Stats().bytes, kBound) << i;
   }
-  const ParsedCertificateCacheStats full = GetParsedCertificateCacheStats();
+  const ParsedCertificateCacheStats full = cache.Stats();
   EXPECT_GT(full.entries, 0u);
   EXPECT_LT(full.entries, 100u) << "the oldest were evicted";
-  EXPECT_NE(ParseDerCertificate(certs.front().der()), nullptr) << "evicted ones parse again";
-  SetParsedCertificateCacheBytes(0);  // nothing fits: everything is evicted
-  EXPECT_EQ(GetParsedCertificateCacheStats().entries, 0u);
-  EXPECT_EQ(GetParsedCertificateCacheStats().bytes, 0u);
-  SetParsedCertificateCacheBytes(kDefaultParsedCertificateCacheBytes);
+  EXPECT_EQ(full.max_bytes, kBound);
+  EXPECT_NE(cache.Get(certs.front().der()), nullptr) << "evicted ones parse again";
+  ParsedCertificateCache none(0);  // nothing fits
+  ASSERT_NE(none.Get(certs.front().der()), nullptr);
+  EXPECT_EQ(none.Stats().entries, 0u);
+  EXPECT_EQ(none.Get("not DER"), nullptr);
 }
 
 }  // namespace

@@ -108,6 +108,21 @@ TEST_F(DaneMatcherTest, ReportsTheRecordThatMatched) {
   EXPECT_EQ(*got->record, want);
 }
 
+// The matcher keeps the certificates it parsed, within its own bound: two
+// matchers share nothing.
+TEST(DaneMatcherCacheTest, EachMatcherOwnsItsBoundedCache) {
+  const TestCert ee = Issue({"ee"});
+  auto small = *DaneMatcher::Create({.certificate_cache_bytes = 1 << 20});
+  auto none = *DaneMatcher::Create({.certificate_cache_bytes = 0});
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(small->Match(Chain({&ee}), {ee.Tlsa(3, 1, 1)}, {"a.example"})->matched);
+    ASSERT_TRUE(none->Match(Chain({&ee}), {ee.Tlsa(3, 1, 1)}, {"a.example"})->matched);
+  }
+  EXPECT_EQ(small->CertificateCacheStats().entries, 1u);
+  EXPECT_EQ(small->CertificateCacheStats().max_bytes, 1u << 20);
+  EXPECT_EQ(none->CertificateCacheStats().entries, 0u);
+}
+
 TEST_F(DaneMatcherTest, RejectsBadChainsAndArguments) {
   const TestCert ee = Issue({"ee"});
   EXPECT_TRUE(absl::IsInvalidArgument(matcher_->Match({}, {ee.Tlsa(3, 1, 1)}, {"a.example"}).status()));
