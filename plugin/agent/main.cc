@@ -44,6 +44,7 @@ using postfix::TrustAnchorFiles;
 namespace {
 
 constexpr int kExitUsage = 64;
+constexpr int kExitUnavailable = 69;
 
 constexpr char kUsage[] =
     "usage: danegate-agent --listen=unix:/PATH|127.0.0.1:PORT --server=HOST:PORT [flags]\n";
@@ -234,6 +235,11 @@ int Main(int argc, char** argv) {
   };
   absl::StatusOr<std::unique_ptr<SocketmapServer>> server =
       SocketmapServer::Listen(listen, options, handler);
+  if (absl::IsUnavailable(server.status())) {  // the address is in use
+    std::cerr << "danegate-agent: cannot listen (another process has the address): "
+              << server.status().message() << "\n";
+    return kExitUnavailable;
+  }
   if (!server.ok()) return Usage(std::string(server.status().message()));
 
   std::unique_ptr<common::MetricsHttpServer> metrics_http;

@@ -22,8 +22,14 @@
 namespace danegate::agent {
 namespace {
 
+// The failed call's errno as its status code (EACCES PermissionDenied,
+// ENOENT NotFound...), except an address another process holds: Unavailable,
+// which the agent exits 69 for, as danegated does.
 absl::Status Errno(absl::string_view what) {
-  return absl::InvalidArgumentError(absl::StrCat(what, ": ", std::strerror(errno)));
+  if (errno == EADDRINUSE) {
+    return absl::UnavailableError(absl::StrCat(what, ": ", std::strerror(errno)));
+  }
+  return absl::ErrnoToStatus(errno, what);
 }
 
 struct Bound {
@@ -44,7 +50,18 @@ absl::StatusOr<Bound> BindUnix(const std::string& path) {
     if (!S_ISSOCK(st.st_mode)) {
       return absl::InvalidArgumentError(absl::StrCat("--listen: ", path, " exists, not a socket"));
     }
-    unlink(path.c_str());  // left by an earlier run
+    // A socket someone still accepts on belongs to a running process (a
+    // second agent started by mistake): never take it over. One that
+    // refuses connections was left by an earlier run.
+    const int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (probe < 0) return Errno("socket");
+    const bool live = connect(probe, reinterpret_cast<sockaddr*>(&sun), sizeof sun) == 0;
+    close(probe);
+    if (live) {
+      return absl::UnavailableError(
+          absl::StrCat("--listen: ", path, ": another process accepts connections on it"));
+    }
+    unlink(path.c_str());
   }
   const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return Errno("socket");

@@ -20,7 +20,7 @@ constexpr absl::string_view kPrefix = "ta-";
 constexpr absl::string_view kSuffix = ".pem";
 
 absl::Status Errno(absl::string_view what, const std::string& path) {
-  return absl::UnavailableError(absl::StrCat(what, " ", path, ": ", std::strerror(errno)));
+  return absl::ErrnoToStatus(errno, absl::StrCat(what, " ", path));
 }
 
 absl::Status WriteAtomically(const std::string& path, absl::string_view content) {

@@ -189,6 +189,38 @@ def test_usage_errors_exit_64(adapter_bin, tmp_path, args, message):
     assert "usage: danegate-agent" in out.stderr
 
 
+def test_an_address_in_use_exits_69(adapter_bin, tmp_path):
+    """Another process listening on the address: the agent says so and exits
+    EX_UNAVAILABLE (as danegated does), not a usage error."""
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        held.listen()
+        port = held.getsockname()[1]
+        out = subprocess.run([adapter_bin, f"--listen=127.0.0.1:{port}", "--server=127.0.0.1:1",
+                              f"--ta-dir={tmp_path}"], capture_output=True, text=True, timeout=30)
+    assert out.returncode == 69, out.stderr
+    assert "cannot listen (another process has the address)" in out.stderr
+    assert "Address already in use" in out.stderr
+
+
+def test_a_unix_socket_in_use_is_not_taken_over(service, start_adapter, adapter_bin, tmp_path):
+    """A second agent on a running agent's socket exits 69 and leaves it
+    alone; a socket left by a dead agent is replaced."""
+    first = start_adapter(service.address)
+    out = subprocess.run([adapter_bin, f"--listen=unix:{first.path}",
+                          f"--server={service.address}", f"--ta-dir={tmp_path}/second"],
+                         capture_output=True, text=True, timeout=30)
+    assert out.returncode == 69, out.stderr
+    assert "another process accepts connections on it" in out.stderr
+    assert Client(first.path).ask("tls_policy d-311.dane.test").startswith("OK")
+    # A stale socket file (nobody listening) is replaced by a new agent.
+    stale = str(tmp_path / "stale.sock")
+    with socket.socket(socket.AF_UNIX) as dead:
+        dead.bind(stale)
+    second = start_adapter(service.address, listen=f"unix:{stale}")
+    assert Client(second.path).ask("tls_policy d-311.dane.test").startswith("OK")
+
+
 def test_sigterm_exits_0_and_removes_the_socket(service, start_adapter):
     a = start_adapter(service.address)
     c = Client(a.path)
