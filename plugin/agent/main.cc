@@ -10,13 +10,13 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <charconv>
 #include <cstdio>
 #include <exception>
 #include <iostream>
 #include <memory>
 #include <string>
 #include <thread>
+#include <variant>
 #include <vector>
 
 #include "absl/strings/match.h"
@@ -60,56 +60,62 @@ int Usage(const std::string& message) {
   return kExitUsage;
 }
 
-// Parses all of `text` as an unsigned number in `base` within [min, max]
-// (no sign, no spaces).
-bool ParseCount(const std::string& text, int base, size_t min, size_t max, size_t* out) {
-  size_t value = 0;
-  const char* end = text.data() + text.size();
-  const std::from_chars_result parsed = std::from_chars(text.data(), end, value, base);
-  if (text.empty() || parsed.ec != std::errc() || parsed.ptr != end) return false;
-  if (value < min || value > max) return false;
-  *out = value;
-  return true;
-}
-
-int Main(int argc, char** argv) {
-  sigset_t stop_signals = common::BlockStopSignals();
-
+// What the flags say, checked.
+struct AgentConfig {
+  std::string listen;
   api::RemoteOptions remote;
-  std::string listen, timeout = "2s", ta_dir = "/var/lib/danegate-postfix/ta";
-  std::string postfix_chroot, metrics_listen, probe_timeout = "10s", helo_name = HostName();
-  std::string ta_files = "1000", max_connections = "256", smtp_port = "25", socket_mode = "0666";
+  std::string ta_dir = "/var/lib/danegate-postfix/ta";
+  std::string postfix_chroot;
+  std::string metrics_listen;
+  size_t ta_files = 1000;
+  size_t smtp_port = 25;
+  size_t socket_mode = 0666;
+  SocketmapOptions socketmap;
+  smtp::FetchOptions probe;
+  std::vector<std::string> local_domains;
+};
+
+// Parses the flags: the configuration, or an exit status (help, version,
+// or a usage error, said on stderr).
+std::variant<AgentConfig, int> ParseFlags(int argc, char** argv) {
+  AgentConfig c;
+  c.remote.timeout = absl::Seconds(2);
+  c.probe.helo_name = HostName();
+  c.socketmap.max_connections = 256;
+  // An exim_verify request carries a whole chain in base64.
+  c.socketmap.max_request = kMaxEximChain * ((kMaxEximCertificate + 2) / 3 * 4 + 1) + 1024;
   common::FlagSet flags;
-  flags.String("listen", &listen, "ADDR", "unix:/PATH, 127.0.0.1:PORT or [::1]:PORT (required)");
-  flags.String("server", &remote.server, "HOST:PORT", "the danegated to ask (required)");
-  flags.String("tls-ca", &remote.ca_file, "FILE", "CA certificates (PEM) that verify the server");
-  flags.String("tls-cert", &remote.cert_file, "FILE", "client certificate (PEM), mutual TLS");
-  flags.String("tls-key", &remote.key_file, "FILE", "private key of --tls-cert (PEM)");
-  flags.String("tls-server-name", &remote.server_name, "NAME",
+  flags.String("listen", &c.listen, "ADDR", "unix:/PATH, 127.0.0.1:PORT or [::1]:PORT (required)");
+  flags.String("server", &c.remote.server, "HOST:PORT", "the danegated to ask (required)");
+  flags.String("tls-ca", &c.remote.ca_file, "FILE", "CA certificates (PEM) that verify the server");
+  flags.String("tls-cert", &c.remote.cert_file, "FILE", "client certificate (PEM), mutual TLS");
+  flags.String("tls-key", &c.remote.key_file, "FILE", "private key of --tls-cert (PEM)");
+  flags.String("tls-server-name", &c.remote.server_name, "NAME",
                "name expected in the server's certificate");
-  std::string tls_reload = "60s";
-  flags.String("tls-reload-interval", &tls_reload, "DURATION",
-               "how often the --tls-* files are read again; renewed ones are used for new "
-               "connections without a restart (default 60s)");
-  flags.String("timeout", &timeout, "DURATION", "deadline of each question (default 2s)");
-  flags.String("ta-dir", &ta_dir, "DIR",
+  flags.Duration("tls-reload-interval", &c.remote.tls_reload_interval, absl::Seconds(1),
+                 absl::Hours(24),
+                 "how often the --tls-* files are read again; renewed ones are used for new "
+                 "connections without a restart (default 60s)");
+  flags.Duration("timeout", &c.remote.timeout, absl::Milliseconds(1), absl::Minutes(1),
+                 "deadline of each question (default 2s)");
+  flags.String("ta-dir", &c.ta_dir, "DIR",
                "where DANE-TA trust-anchor files are written; its ta-* files belong to "
                "danegate-postfix and are removed at start (default /var/lib/danegate-postfix/ta)");
-  flags.String("postfix-chroot", &postfix_chroot, "DIR",
+  flags.String("postfix-chroot", &c.postfix_chroot, "DIR",
                "smtp(8) runs chrooted to DIR: --ta-dir must be inside, paths are given relative");
-  flags.String("metrics-listen", &metrics_listen, "ADDR:PORT",
+  flags.String("metrics-listen", &c.metrics_listen, "ADDR:PORT",
                "serve Prometheus metrics at http://ADDR:PORT/metrics (default off)");
-  flags.String("ta-files", &ta_files, "N", "at most N trust-anchor files (default 1000)");
-  flags.String("max-connections", &max_connections, "N",
-               "concurrent MTA connections (default 256)");
-  flags.String("smtp-port", &smtp_port, "PORT", "SMTP port of the TLSA lookups (default 25)");
-  flags.String("socket-mode", &socket_mode, "OCTAL", "unix socket permissions (default 0666)");
-  flags.String("probe-timeout", &probe_timeout, "DURATION",
-               "for a dane host with only digest DANE-TA records: deadline of the STARTTLS "
-               "connection that fetches its chain to find the trust anchors (default 10s)");
-  flags.String("helo-name", &helo_name, "NAME", "EHLO name of that connection (default: hostname)");
-  std::vector<std::string> local_domain_flags;
-  flags.Repeated("local-domain", &local_domain_flags, "DOMAIN",
+  flags.Count("ta-files", &c.ta_files, 1, 1000000, "at most N trust-anchor files (default 1000)");
+  flags.Count("max-connections", &c.socketmap.max_connections, 1, 10000,
+              "concurrent MTA connections (default 256)");
+  flags.Count("smtp-port", &c.smtp_port, 1, 65535, "SMTP port of the TLSA lookups (default 25)");
+  flags.Count("socket-mode", &c.socket_mode, 0, 0777, "unix socket permissions (default 0666)", 8);
+  flags.Duration("probe-timeout", &c.probe.timeout, absl::Milliseconds(1), absl::Minutes(5),
+                 "for a dane host with only digest DANE-TA records: deadline of the STARTTLS "
+                 "connection that fetches its chain to find the trust anchors (default 10s)");
+  flags.String("helo-name", &c.probe.helo_name, "NAME",
+               "EHLO name of that connection (default: hostname)");
+  flags.Repeated("local-domain", &c.local_domains, "DOMAIN",
                  "a domain this Postfix delivers itself (repeatable): the transport table leaves "
                  "it to Postfix's routing without asking danegated");
   absl::StatusOr<std::vector<std::string>> args =
@@ -128,52 +134,37 @@ int Main(int argc, char** argv) {
     return 0;
   }
   if (!args->empty()) return Usage(absl::StrCat("unexpected argument '", (*args)[0], "'"));
-  if (listen.empty()) return Usage("--listen is required");
-  if (remote.server.empty()) return Usage("--server is required");
-  if (!absl::ParseDuration(timeout, &remote.timeout) || remote.timeout <= absl::ZeroDuration() ||
-      remote.timeout > absl::Minutes(1)) {
-    return Usage("--timeout must be a duration in (0, 1m], e.g. 2s");
-  }
-  if (!absl::ParseDuration(tls_reload, &remote.tls_reload_interval) ||
-      remote.tls_reload_interval < absl::Seconds(1) ||
-      remote.tls_reload_interval > absl::Hours(24)) {
-    return Usage("--tls-reload-interval must be a duration in [1s, 24h], e.g. 60s");
-  }
-  smtp::FetchOptions probe{.helo_name = helo_name};
-  if (!absl::ParseDuration(probe_timeout, &probe.timeout) ||
-      probe.timeout <= absl::ZeroDuration() || probe.timeout > absl::Minutes(5)) {
-    return Usage("--probe-timeout must be a duration in (0, 5m], e.g. 10s");
-  }
-  if (helo_name.empty() || helo_name.size() > 255 ||
-      helo_name.find_first_of(" \t\r\n") != std::string::npos) {
+  if (c.listen.empty()) return Usage("--listen is required");
+  if (c.remote.server.empty()) return Usage("--server is required");
+  if (c.probe.helo_name.empty() || c.probe.helo_name.size() > 255 ||
+      c.probe.helo_name.find_first_of(" \t\r\n") != std::string::npos) {
     return Usage("--helo-name must be a host name");
   }
-  SocketmapOptions options;
-  // An exim_verify request carries a whole chain in base64.
-  options.max_request = kMaxEximChain * ((kMaxEximCertificate + 2) / 3 * 4 + 1) + 1024;
-  size_t files = 0, port = 0, mode = 0;
-  if (!ParseCount(ta_files, 10, 1, 1000000, &files)) return Usage("--ta-files must be 1..1000000");
-  if (!ParseCount(max_connections, 10, 1, 10000, &options.max_connections)) {
-    return Usage("--max-connections must be 1..10000");
-  }
-  if (!ParseCount(smtp_port, 10, 1, 65535, &port)) return Usage("--smtp-port must be 1..65535");
-  if (!ParseCount(socket_mode, 8, 0, 0777, &mode)) return Usage("--socket-mode must be octal");
-  options.socket_mode = static_cast<unsigned>(mode);
-  probe.port = static_cast<uint16_t>(port);
-
-  while (postfix_chroot.size() > 1 && postfix_chroot.back() == '/') postfix_chroot.pop_back();
-  if (!postfix_chroot.empty() && !absl::StartsWith(ta_dir, postfix_chroot + "/")) {
+  c.socketmap.socket_mode = static_cast<unsigned>(c.socket_mode);
+  c.probe.port = static_cast<uint16_t>(c.smtp_port);
+  while (c.postfix_chroot.size() > 1 && c.postfix_chroot.back() == '/') c.postfix_chroot.pop_back();
+  if (!c.postfix_chroot.empty() && !absl::StartsWith(c.ta_dir, c.postfix_chroot + "/")) {
     return Usage("--ta-dir must be inside --postfix-chroot");
   }
+  return c;
+}
+
+int Main(int argc, char** argv) {
+  sigset_t stop_signals = common::BlockStopSignals();
+  std::variant<AgentConfig, int> parsed = ParseFlags(argc, argv);
+  if (const int* status = std::get_if<int>(&parsed)) return *status;
+  AgentConfig& c = std::get<AgentConfig>(parsed);
+  const api::RemoteOptions& remote = c.remote;
+  const smtp::FetchOptions& probe = c.probe;
   absl::StatusOr<std::shared_ptr<grpc::Channel>> channel = api::ConnectValidator(remote);
   if (!channel.ok()) return Usage(std::string(channel.status().message()));
   AgentMetrics metrics;
   absl::StatusOr<std::unique_ptr<TrustAnchorFiles>> anchors =
-      TrustAnchorFiles::Open(ta_dir, files);
+      TrustAnchorFiles::Open(c.ta_dir, c.ta_files);
   if (!anchors.ok()) return Usage(std::string(anchors.status().message()));
 
   absl::flat_hash_set<std::string> local_domains;
-  for (const std::string& domain : local_domain_flags) {
+  for (const std::string& domain : c.local_domains) {
     absl::StatusOr<std::string> canonical = dns::CanonicalMailName(domain, "--local-domain");
     if (!canonical.ok()) return Usage(std::string(canonical.status().message()));
     local_domains.insert(*std::move(canonical));
@@ -182,13 +173,13 @@ int Main(int argc, char** argv) {
       [&](const std::string& domain) {
         v1::ResolvePolicyRequest request;
         request.set_domain(domain);
-        request.set_port(static_cast<uint32_t>(port));
+        request.set_port(static_cast<uint32_t>(c.smtp_port));
         return api::RemoteResolvePolicy(*channel, remote.timeout, request);
       },
       [&](absl::string_view pem) -> absl::StatusOr<std::string> {
         absl::StatusOr<std::string> path = (*anchors)->Store(pem);
         if (!path.ok()) return path.status();
-        return path->substr(postfix_chroot.size());  // as smtp(8) sees it
+        return path->substr(c.postfix_chroot.size());  // as smtp(8) sees it
       },
       [&](const std::string& host, const std::string& sni) {
         const absl::Time start = absl::Now();
@@ -234,7 +225,7 @@ int Main(int argc, char** argv) {
     return payload;
   };
   absl::StatusOr<std::unique_ptr<SocketmapServer>> server =
-      SocketmapServer::Listen(listen, options, handler);
+      SocketmapServer::Listen(c.listen, c.socketmap, handler);
   if (absl::IsUnavailable(server.status())) {  // the address is in use
     std::cerr << "danegate-agent: cannot listen (another process has the address): "
               << server.status().message() << "\n";
@@ -243,10 +234,10 @@ int Main(int argc, char** argv) {
   if (!server.ok()) return Usage(std::string(server.status().message()));
 
   std::unique_ptr<common::MetricsHttpServer> metrics_http;
-  if (!metrics_listen.empty()) {
+  if (!c.metrics_listen.empty()) {
     absl::StatusOr<std::unique_ptr<common::MetricsHttpServer>> started =
         common::MetricsHttpServer::Start(
-            metrics_listen, [&] { return metrics.Render((*server)->open_connections(), validator_ready); });
+            c.metrics_listen, [&] { return metrics.Render((*server)->open_connections(), validator_ready); });
     if (!started.ok()) return Usage(std::string(started.status().message()));
     metrics_http = *std::move(started);
   }

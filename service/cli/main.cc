@@ -74,17 +74,16 @@ struct Options {
   dns::ResolverFlagValues resolver;
   std::string insecure_mx = "dane";
   api::RemoteOptions remote;
-  std::string timeout = "10s";
-  std::string port = "25";
+  size_t port = 25;
   std::string mx;
   std::string chain;
   std::string name;
   std::vector<std::string> tlsa;
   // rollover: the next and current server material.
-  std::string next, current, warn_days = "7";
+  std::string next, current;
+  size_t warn_days = 7;
   // probe (and tlsa --host): the SMTP sessions.
-  std::string host_timeout = "20s";
-  absl::Duration host_deadline;
+  absl::Duration host_deadline = absl::Seconds(20);
   std::string helo_name = "localhost";
   // tlsa: what to publish.
   std::string cert;
@@ -98,13 +97,7 @@ struct Failure {
   std::string message;
 };
 
-absl::StatusOr<uint32_t> PortFrom(const Options& o) {
-  uint32_t port = 0;
-  if (!absl::SimpleAtoi(o.port, &port) || port < 1 || port > 65535) {
-    return absl::InvalidArgumentError(absl::StrCat("--port '", o.port, "': want 1..65535"));
-  }
-  return port;
-}
+uint16_t PortFrom(const Options& o) { return static_cast<uint16_t>(o.port); }
 
 // The in-process engine with its real resolver and matcher; answers are
 // handed from the resolver's thread to a worker, as in danegated. Members
@@ -228,9 +221,8 @@ absl::StatusOr<v1::ResolvePolicyResponse> FetchPolicy(const Options& o, const Va
                                                       const std::string& domain) {
   v1::ResolvePolicyRequest request;
   request.set_domain(domain);
-  absl::StatusOr<uint32_t> port = PortFrom(o);
-  if (!port.ok()) return port.status();
-  request.set_port(*port);
+  const uint16_t port = PortFrom(o);
+  request.set_port(port);
   return validator.ResolvePolicy(request);
 }
 
@@ -243,10 +235,6 @@ absl::StatusOr<int> RunPolicy(const Options& o, const std::vector<std::string>& 
 }
 
 absl::StatusOr<int> RunRollover(const Options& o, const std::vector<std::string>& args) {
-  uint32_t warn_days = 0;
-  if (!absl::SimpleAtoi(o.warn_days, &warn_days) || warn_days > 3650) {
-    return absl::InvalidArgumentError(absl::StrCat("--warn-days '", o.warn_days, "': want 0..3650"));
-  }
   std::optional<ServerMaterial> next, current;
   for (const auto& [flag, path, out] : {std::tuple{"--next", &o.next, &next},
                                         std::tuple{"--current", &o.current, &current}}) {
@@ -261,7 +249,7 @@ absl::StatusOr<int> RunRollover(const Options& o, const std::vector<std::string>
   if (!policy.ok()) return policy.status();
   const Rollover got = CheckRollover(*policy, next ? &*next : nullptr,
                                      current ? &*current : nullptr, absl::Now(),
-                                     absl::Hours(24) * static_cast<int>(warn_days));
+                                     absl::Hours(24) * static_cast<int>(o.warn_days));
   std::cout << (o.json ? RolloverJson(policy->domain(), got) + "\n"
                        : RolloverText(policy->domain(), got));
   std::cout.flush();
@@ -273,10 +261,9 @@ absl::StatusOr<int> RunProbe(const Options& o, const std::vector<std::string>& a
   if (!validator.ok()) return validator.status();
   absl::StatusOr<v1::ResolvePolicyResponse> policy = FetchPolicy(o, *validator, args[0]);
   if (!policy.ok()) return policy.status();
-  absl::StatusOr<uint32_t> port = PortFrom(o);
-  if (!port.ok()) return port.status();
+  const uint16_t port = PortFrom(o);
   const Probe probe = ProbeDomain(
-      *policy, static_cast<uint16_t>(*port), o.host_deadline,
+      *policy, port, o.host_deadline,
       {.start_tls =
            [&](const std::string& address, const std::string& sni, absl::Time deadline) {
              absl::StatusOr<common::SocketAddress> parsed =
@@ -300,12 +287,11 @@ absl::StatusOr<int> RunProbe(const Options& o, const std::vector<std::string>& a
 absl::StatusOr<int> RunVerify(const Options& o, const std::vector<std::string>& args) {
   absl::StatusOr<tlsa::DerChain> chain = tlsa::ReadPemChain(o.chain);
   if (!chain.ok()) return chain.status();
-  absl::StatusOr<uint32_t> port = PortFrom(o);
-  if (!port.ok()) return port.status();
+  const uint16_t port = PortFrom(o);
   v1::VerifyPeerRequest request;
   request.set_domain(args[0]);
   request.set_mx_host(o.mx);
-  request.set_port(*port);
+  request.set_port(port);
   for (std::string& der : *chain) request.add_chain(std::move(der));
   absl::StatusOr<Validator> validator = Validator::Connect(o);
   if (!validator.ok()) return validator.status();
@@ -317,8 +303,7 @@ absl::StatusOr<int> RunVerify(const Options& o, const std::vector<std::string>& 
 absl::StatusOr<int> RunMatch(const Options& o) {
   absl::StatusOr<std::string> name = dns::CanonicalMailName(o.name, "--name");
   if (!name.ok()) return name.status();
-  absl::StatusOr<uint32_t> port = PortFrom(o);
-  if (!port.ok()) return port.status();
+  const uint16_t port = PortFrom(o);
   std::vector<tlsa::TlsaRecord> records;
   for (const std::string& text : o.tlsa) {
     absl::StatusOr<tlsa::TlsaRecord> record = tlsa::ParseTlsaText(text);
@@ -330,7 +315,7 @@ absl::StatusOr<int> RunMatch(const Options& o) {
   absl::StatusOr<std::unique_ptr<tlsa::DaneMatcher>> matcher = tlsa::DaneMatcher::Create();
   if (!matcher.ok()) return matcher.status();
   const v1::VerifyPeerResponse response = api::ToProto(engine::MatchOffline(
-      **matcher, *name, static_cast<uint16_t>(*port), std::move(records), *chain));
+      **matcher, *name, port, std::move(records), *chain));
   return Emit(o, VerdictJson(response), VerdictText(response), response.action());
 }
 
@@ -348,11 +333,10 @@ absl::StatusOr<ServerMaterial> MaterialToPublish(const Options& o) {
   if (o.host.empty()) return ReadServerMaterial("--cert", o.cert);
   absl::StatusOr<std::string> host = dns::CanonicalMailName(o.host, "--host");
   if (!host.ok()) return host.status();
-  absl::StatusOr<uint32_t> port = PortFrom(o);
-  if (!port.ok()) return port.status();
+  const uint16_t port = PortFrom(o);
   absl::StatusOr<tlsa::DerChain> chain = smtp::FetchStartTlsChain(
       *host, *host,
-      {.port = static_cast<uint16_t>(*port), .timeout = o.host_deadline,
+      {.port = port, .timeout = o.host_deadline,
        .helo_name = o.helo_name});
   if (!chain.ok()) return chain.status();
   return ServerMaterial{.chain = *std::move(chain)};
@@ -417,9 +401,8 @@ absl::StatusOr<int> RunTlsa(const Options& o) {
   if (!o.name.empty()) {
     absl::StatusOr<std::string> name = dns::CanonicalMailName(o.name, "--name");
     if (!name.ok()) return name.status();
-    absl::StatusOr<uint32_t> port = PortFrom(o);
-    if (!port.ok()) return port.status();
-    owner = absl::StrCat(dns::TlsaOwnerName(*name, static_cast<uint16_t>(*port)), ".");
+    const uint16_t port = PortFrom(o);
+    owner = absl::StrCat(dns::TlsaOwnerName(*name, port), ".");
   }
   const std::string text = tlsa::TlsaText(*record);
   if (o.json) {
@@ -471,7 +454,8 @@ constexpr Command kCommands[] = {
     {"tlsa", "danegate tlsa (--cert FILE.pem | --host HOST) [--usage U] [--selector S] [--mtype M] [--depth D] "
              "[--name HOST [--port P]]",
      "Prints the TLSA record to publish for the certificate, chain (leaf first) or\n"
-     "key in FILE, or for what HOST presents after STARTTLS on --port: 3 1 1 by default (the leaf's key, SHA-256); with --usage 2 the\n"
+     "key in FILE, or for what HOST presents after STARTTLS on --port: 3 1 1 by\n"
+     "default (the leaf's key, SHA-256); with --usage 2 the\n"
      "issuer at --depth (default 1) of the chain the server sends. --name prints\n"
      "the zone-file line with its owner, _PORT._tcp.HOST."},
 };
@@ -502,7 +486,7 @@ int Run(const std::vector<std::string>& argv) {
   Options o;
   common::FlagSet flags;
   flags.Bool("json", &o.json, "print one JSON object instead of a report");
-  flags.String("port", &o.port, "PORT", "SMTP port for the TLSA lookup (default 25)");
+  flags.Count("port", &o.port, 1, 65535, "SMTP port for the TLSA lookup (default 25)");
   const std::string verb_name = command->name;
   const bool asks = verb_name == "policy" || verb_name == "verify" || verb_name == "rollover" ||
                     verb_name == "probe";  // DNS or danegated
@@ -514,7 +498,8 @@ int Run(const std::vector<std::string>& argv) {
     flags.String("tls-key", &o.remote.key_file, "FILE", "private key of --tls-cert (PEM)");
     flags.String("tls-server-name", &o.remote.server_name, "NAME",
                  "name expected in the server's certificate (default: the HOST of --server)");
-    flags.String("timeout", &o.timeout, "DURATION", "deadline of the call (default 10s)");
+    flags.Duration("timeout", &o.remote.timeout, absl::Milliseconds(1), absl::Hours(1),
+                   "deadline of the call (default 10s)");
     flags.Bool("local", &o.local, "run the engine in this process instead (no danegated)");
     dns::AddResolverFlags(flags, o.resolver);
     flags.String("insecure-mx-policy", &o.insecure_mx, "dane|may",
@@ -530,11 +515,11 @@ int Run(const std::vector<std::string>& argv) {
   if (verb_name == "rollover") {
     flags.String("next", &o.next, "FILE.pem", "the certificate chain or key to deploy next");
     flags.String("current", &o.current, "FILE.pem", "the certificate chain or key deployed now");
-    flags.String("warn-days", &o.warn_days, "N",
+    flags.Count("warn-days", &o.warn_days, 0, 3650,
                  "unsafe when RRSIGs or certificates expire within N days (default 7)");
   }
   if (verb_name == "probe" || verb_name == "tlsa") {
-    flags.String("host-timeout", &o.host_timeout, "DURATION",
+    flags.Duration("host-timeout", &o.host_deadline, absl::Milliseconds(1), absl::Minutes(10),
                  "deadline of the SMTP sessions with one host, all its addresses (default 20s)");
     flags.String("helo-name", &o.helo_name, "NAME", "the name said in EHLO (default localhost)");
   }
@@ -587,11 +572,6 @@ int Run(const std::vector<std::string>& argv) {
   if (verb_name == "tlsa" && o.cert.empty() == o.host.empty()) {
     return usage_error("needs --cert or --host");
   }
-  if (!absl::ParseDuration(o.host_timeout, &o.host_deadline) ||
-      o.host_deadline <= absl::ZeroDuration() || o.host_deadline > absl::Minutes(10)) {
-    return usage_error(absl::StrCat("--host-timeout '", o.host_timeout,
-                                    "': want a duration in (0, 10m], such as 20s"));
-  }
   if (o.helo_name.empty() || o.helo_name.size() > 255 ||
       o.helo_name.find_first_of(" \t\r\n") != std::string::npos) {
     return usage_error("--helo-name: want a host name");
@@ -599,14 +579,8 @@ int Run(const std::vector<std::string>& argv) {
   if (asks && o.local == !o.remote.server.empty()) {
     return usage_error("give either --server=HOST:PORT or --local");
   }
-  if (!absl::ParseDuration(o.timeout, &o.remote.timeout) ||
-      o.remote.timeout <= absl::ZeroDuration()) {
-    return usage_error(absl::StrCat("--timeout '", o.timeout, "': want a duration such as 5s"));
-  }
-  // Bad flag values are usage errors, caught before any lookup.
-  if (absl::StatusOr<uint32_t> port = PortFrom(o); !port.ok()) {
-    return usage_error(std::string(port.status().message()));
-  }
+  // Bad flag values are usage errors, caught before any lookup (the
+  // typed flags' ranges are checked while parsing).
   if (asks) {
     if (absl::StatusOr<dns::ResolverConfig> config = dns::ResolverConfigFrom(o.resolver);
         !config.ok()) {

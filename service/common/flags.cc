@@ -1,10 +1,12 @@
 #include "service/common/flags.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cstring>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "service/common/file.h"
@@ -57,18 +59,71 @@ FlagSet::FlagSet() {
 
 void FlagSet::String(std::string name, std::string* target, std::string value_name,
                      std::string help) {
-  flags_.push_back({std::move(name), Flag::Kind::kString, target, std::move(value_name),
-                    std::move(help)});
+  flags_.push_back({.name = std::move(name),
+                    .set = [target](std::string value) {
+                      *target = std::move(value);
+                      return absl::OkStatus();
+                    },
+                    .value_name = std::move(value_name),
+                    .help = std::move(help)});
 }
 
 void FlagSet::Repeated(std::string name, std::vector<std::string>* target,
                        std::string value_name, std::string help) {
-  flags_.push_back({std::move(name), Flag::Kind::kRepeated, target, std::move(value_name),
-                    std::move(help)});
+  flags_.push_back({.name = std::move(name),
+                    .repeated = true,
+                    .set = [target](std::string value) {
+                      target->push_back(std::move(value));
+                      return absl::OkStatus();
+                    },
+                    .value_name = std::move(value_name),
+                    .help = std::move(help)});
 }
 
 void FlagSet::Bool(std::string name, bool* target, std::string help) {
-  flags_.push_back({std::move(name), Flag::Kind::kBool, target, "", std::move(help)});
+  flags_.push_back(
+      {.name = std::move(name), .is_bool = true, .bool_target = target, .help = std::move(help)});
+}
+
+void FlagSet::Duration(std::string name, absl::Duration* target, absl::Duration min,
+                       absl::Duration max, std::string help) {
+  std::string flag = absl::StrCat("--", name);
+  flags_.push_back(
+      {.name = std::move(name),
+       .set = [target, min, max, flag = std::move(flag)](std::string value) {
+         absl::Duration parsed;
+         if (!absl::ParseDuration(value, &parsed) || parsed < min || parsed > max) {
+           return absl::InvalidArgumentError(
+               absl::StrCat(flag, " '", value, "': want a duration from ",
+                            absl::FormatDuration(min), " to ", absl::FormatDuration(max)));
+         }
+         *target = parsed;
+         return absl::OkStatus();
+       },
+       .value_name = "DURATION",
+       .help = std::move(help)});
+}
+
+void FlagSet::Count(std::string name, size_t* target, size_t min, size_t max, std::string help,
+                    int base) {
+  std::string flag = absl::StrCat("--", name);
+  flags_.push_back(
+      {.name = std::move(name),
+       .set = [target, min, max, base, flag = std::move(flag)](std::string value) {
+         size_t parsed = 0;
+         const char* end = value.data() + value.size();
+         const std::from_chars_result r = std::from_chars(value.data(), end, parsed, base);
+         if (value.empty() || r.ec != std::errc() || r.ptr != end || parsed < min ||
+             parsed > max) {
+           return absl::InvalidArgumentError(absl::StrCat(
+               flag, " '", value, "': want ", base == 8 ? "octal " : "",
+               base == 8 ? absl::StrFormat("%o..%o", min, max) : absl::StrCat(min, "..", max)));
+         }
+         *target = parsed;
+         return absl::OkStatus();
+       },
+       .value_name = base == 8 ? "OCTAL" : "N",
+       .help = std::move(help)});
 }
 
 const FlagSet::Flag* FlagSet::Find(const std::string& name) const {
@@ -111,8 +166,8 @@ absl::StatusOr<std::vector<std::string>> FlagSet::Parse(
     if (flag == nullptr) {
       return absl::InvalidArgumentError(absl::StrCat("unknown option '--", name, "'"));
     }
-    if (flag->kind == Flag::Kind::kBool) {
-      bool* target = static_cast<bool*>(flag->target);
+    if (flag->is_bool) {
+      bool* target = flag->bool_target;
       if (eq == std::string::npos) {
         *target = true;
       } else {
@@ -134,11 +189,7 @@ absl::StatusOr<std::vector<std::string>> FlagSet::Parse(
       return absl::InvalidArgumentError(
           absl::StrCat("--", name, " needs a value (", flag->value_name, ")"));
     }
-    if (flag->kind == Flag::Kind::kString) {
-      *static_cast<std::string*>(flag->target) = std::move(value);
-    } else {
-      static_cast<std::vector<std::string>*>(flag->target)->push_back(std::move(value));
-    }
+    if (absl::Status set = flag->set(std::move(value)); !set.ok()) return set;
   }
   return positional;
 }
@@ -148,7 +199,7 @@ std::string FlagSet::Help() const {
   size_t width = 0;
   for (const Flag& flag : flags_) {
     std::string text = absl::StrCat("  --", flag.name);
-    if (flag.kind != Flag::Kind::kBool) absl::StrAppend(&text, "=", flag.value_name);
+    if (!flag.is_bool) absl::StrAppend(&text, "=", flag.value_name);
     width = std::max(width, text.size());
     left.push_back(std::move(text));
   }
@@ -163,7 +214,7 @@ std::string FlagSet::Help() const {
       }
     }
     absl::StrAppend(&out, left[i], std::string(width + 2 - left[i].size(), ' '), flags_[i].help,
-                    flags_[i].kind == Flag::Kind::kRepeated ? " (repeatable)" : "", "\n");
+                    flags_[i].repeated ? " (repeatable)" : "", "\n");
   }
   return out;
 }

@@ -33,16 +33,6 @@ absl::StatusOr<std::string> ReadPemFile(const std::string& flag, const std::stri
   return content;
 }
 
-absl::Status ParseDurationFlag(const std::string& flag, const std::string& text,
-                               absl::Duration min, absl::Duration max, absl::Duration* out) {
-  if (!absl::ParseDuration(text, out) || *out < min || *out > max) {
-    return absl::InvalidArgumentError(absl::StrCat(flag, " '", text, "': want a duration from ",
-                                                   absl::FormatDuration(min), " to ",
-                                                   absl::FormatDuration(max)));
-  }
-  return absl::OkStatus();
-}
-
 }  // namespace
 
 absl::Status CheckListenAddress(const std::string& flag, const std::string& listen) {
@@ -58,9 +48,6 @@ absl::StatusOr<ParsedFlags> ParseServerFlags(const std::vector<std::string>& arg
   ParsedFlags parsed;
   ServerConfig& c = parsed.config;
   std::string tls_cert, tls_key, client_ca;
-  std::string grace = "10s", health = "5s", max_ttl = "6h", max_negative_ttl = "5m",
-              failure_ttl = "2s", cache_entries = "100000",
-              max_request = std::to_string(kDefaultMaxRequestBytes);
   dns::ResolverFlagValues resolver;
 
   common::FlagSet flags;
@@ -89,47 +76,45 @@ absl::StatusOr<ParsedFlags> ParseServerFlags(const std::vector<std::string>& arg
                "hosts behind an insecure MX RRset: DANE from their own secure address and "
                "TLSA records (dane, the default, as Postfix at its dane level), or never "
                "(may) (RFC 7672 section 2.2.1)");
-  flags.String("cache-max-entries", &cache_entries, "N",
-               "DNS answers kept in memory, least recently used evicted (default 100000)");
-  flags.String("cache-max-ttl", &max_ttl, "DURATION", "longest time an answer is kept (default 6h)");
-  flags.String("cache-max-negative-ttl", &max_negative_ttl, "DURATION",
-               "longest time a denial (NODATA, NXDOMAIN) is kept (default 5m)");
-  flags.String("cache-failure-ttl", &failure_ttl, "DURATION",
-               "time a failed or bogus answer is kept (default 2s)");
-  flags.String("grace-period", &grace, "DURATION",
-               "on SIGTERM, time given to RPCs in flight (default 10s)");
-  flags.String("health-interval", &health, "DURATION",
-               "interval of the resolver self-check behind the health status (default 5s)");
-  flags.String("max-request-bytes", &max_request, "N",
-               absl::StrCat("largest request accepted (default ", kDefaultMaxRequestBytes, ")"));
-  std::string cert_cache = "67108864";
-  flags.String("cert-cache-bytes", &cert_cache, "N",
-               "memory for parsed peer certificates, estimated (default 67108864, 64 MiB)");
-  std::string tls_reload = "60s";
-  flags.String("tls-reload-interval", &tls_reload, "DURATION",
-               "how often --tls-cert, --tls-key and --client-ca are read again; a changed "
-               "certificate (a renewal, a Kubernetes Secret update) serves new "
-               "connections without a restart (default 60s)");
-  std::string max_connections = "4096";
-  flags.String("max-connections", &max_connections, "N",
-               "client connections open at once; more are closed as they arrive, and "
-               "readiness is off while that happens (default 4096; lowered to what the "
-               "descriptor limit allows)");
-  std::string max_streams = "100", memory_quota = "67108864", handshake = "5s",
-              max_idle = "5m", max_age = "30m";
-  flags.String("max-concurrent-streams", &max_streams, "N",
-               "HTTP/2 streams (calls) one connection may have open (default 100)");
-  flags.String("memory-quota-bytes", &memory_quota, "N",
-               "memory gRPC accounts for all connections and calls; beyond it, new calls and "
-               "connections are refused (default 67108864, 64 MiB: the process then stays "
-               "under about 400 MiB however many streams clients stall)");
-  flags.String("handshake-timeout", &handshake, "DURATION",
-               "time a new connection has to finish its TLS and HTTP/2 handshake (default 5s)");
-  flags.String("max-connection-idle", &max_idle, "DURATION",
-               "a connection without calls for this long is closed (default 5m)");
-  flags.String("max-connection-age", &max_age, "DURATION",
-               "connections are closed (gracefully) after this long, so clients rebalance "
-               "over replicas (default 30m)");
+  flags.Count("cache-max-entries", &c.cache.max_entries, 0, 100'000'000,
+              "DNS answers kept in memory, least recently used evicted (default 100000)");
+  flags.Duration("cache-max-ttl", &c.cache.max_ttl, absl::ZeroDuration(), absl::Hours(168),
+                 "longest time an answer is kept (default 6h)");
+  flags.Duration("cache-max-negative-ttl", &c.cache.max_negative_ttl, absl::ZeroDuration(),
+                 absl::Hours(3), "longest time a denial (NODATA, NXDOMAIN) is kept (default 5m)");
+  flags.Duration("cache-failure-ttl", &c.cache.failure_ttl, absl::ZeroDuration(),
+                 absl::Minutes(5), "time a failed or bogus answer is kept (default 2s)");
+  flags.Duration("grace-period", &c.grace_period, absl::ZeroDuration(), absl::Minutes(10),
+                 "on SIGTERM, time given to RPCs in flight (default 10s)");
+  flags.Duration("health-interval", &c.health_interval, absl::Milliseconds(100),
+                 absl::Minutes(10),
+                 "interval of the resolver self-check behind the health status (default 5s)");
+  flags.Count("max-request-bytes", &c.max_request_bytes, 1024, 4 * 1024 * 1024,
+              absl::StrCat("largest request accepted (default ", kDefaultMaxRequestBytes, ")"));
+  flags.Count("cert-cache-bytes", &c.cert_cache_bytes, 0, size_t{1} << 40,
+              "memory for parsed peer certificates, estimated (default 67108864, 64 MiB)");
+  flags.Duration("tls-reload-interval", &c.tls_reload_interval, absl::Seconds(1), absl::Hours(24),
+                 "how often --tls-cert, --tls-key and --client-ca are read again; a changed "
+                 "certificate (a renewal, a Kubernetes Secret update) serves new "
+                 "connections without a restart (default 60s)");
+  flags.Count("max-connections", &c.max_connections, 1, 1'000'000,
+              "client connections open at once; more are closed as they arrive, and "
+              "readiness is off while that happens (default 4096; lowered to what the "
+              "descriptor limit allows)");
+  flags.Count("max-concurrent-streams", &c.max_concurrent_streams, 1, 10000,
+              "HTTP/2 streams (calls) one connection may have open (default 100)");
+  flags.Count("memory-quota-bytes", &c.memory_quota_bytes, 16u << 20, size_t{1} << 40,
+              "memory gRPC accounts for all connections and calls; beyond it, new calls and "
+              "connections are refused (default 67108864, 64 MiB: the process then stays "
+              "under about 400 MiB however many streams clients stall)");
+  flags.Duration("handshake-timeout", &c.handshake_timeout, absl::Milliseconds(100),
+                 absl::Minutes(1),
+                 "time a new connection has to finish its TLS and HTTP/2 handshake (default 5s)");
+  flags.Duration("max-connection-idle", &c.max_connection_idle, absl::Seconds(1), absl::Hours(24),
+                 "a connection without calls for this long is closed (default 5m)");
+  flags.Duration("max-connection-age", &c.max_connection_age, absl::Seconds(1), absl::Hours(24),
+                 "connections are closed (gracefully) after this long, so clients rebalance "
+                 "over replicas (default 30m)");
 
   absl::StatusOr<std::vector<std::string>> positional = flags.Parse(args);
   if (!positional.ok()) return positional.status();
@@ -191,49 +176,6 @@ absl::StatusOr<ParsedFlags> ParseServerFlags(const std::vector<std::string>& arg
   if (!resolver_config.ok()) return resolver_config.status();
   c.resolver = *std::move(resolver_config);
 
-  if (!absl::SimpleAtoi(cache_entries, &c.cache.max_entries) || c.cache.max_entries > 100'000'000) {
-    return absl::InvalidArgumentError("--cache-max-entries: want 0..100000000");
-  }
-  if (!absl::SimpleAtoi(max_request, &c.max_request_bytes) || c.max_request_bytes < 1024 ||
-      c.max_request_bytes > 4 * 1024 * 1024) {
-    return absl::InvalidArgumentError("--max-request-bytes: want 1024..4194304");
-  }
-  if (!absl::SimpleAtoi(cert_cache, &c.cert_cache_bytes)) {
-    return absl::InvalidArgumentError("--cert-cache-bytes: want a number of bytes");
-  }
-  if (!absl::SimpleAtoi(max_connections, &c.max_connections) || c.max_connections < 1 ||
-      c.max_connections > 1'000'000) {
-    return absl::InvalidArgumentError("--max-connections: want 1..1000000");
-  }
-  if (!absl::SimpleAtoi(max_streams, &c.max_concurrent_streams) ||
-      c.max_concurrent_streams < 1 || c.max_concurrent_streams > 10000) {
-    return absl::InvalidArgumentError("--max-concurrent-streams: want 1..10000");
-  }
-  if (!absl::SimpleAtoi(memory_quota, &c.memory_quota_bytes) || c.memory_quota_bytes < (16u << 20)) {
-    return absl::InvalidArgumentError("--memory-quota-bytes: want at least 16777216 (16 MiB)");
-  }
-  for (absl::Status s : {
-           ParseDurationFlag("--tls-reload-interval", tls_reload, absl::Seconds(1),
-                             absl::Hours(24), &c.tls_reload_interval),
-           ParseDurationFlag("--handshake-timeout", handshake, absl::Milliseconds(100),
-                             absl::Minutes(1), &c.handshake_timeout),
-           ParseDurationFlag("--max-connection-idle", max_idle, absl::Seconds(1),
-                             absl::Hours(24), &c.max_connection_idle),
-           ParseDurationFlag("--max-connection-age", max_age, absl::Seconds(1), absl::Hours(24),
-                             &c.max_connection_age),
-           ParseDurationFlag("--cache-max-ttl", max_ttl, absl::ZeroDuration(), absl::Hours(168),
-                             &c.cache.max_ttl),
-           ParseDurationFlag("--cache-max-negative-ttl", max_negative_ttl, absl::ZeroDuration(),
-                             absl::Hours(3), &c.cache.max_negative_ttl),
-           ParseDurationFlag("--cache-failure-ttl", failure_ttl, absl::ZeroDuration(),
-                             absl::Minutes(5), &c.cache.failure_ttl),
-           ParseDurationFlag("--grace-period", grace, absl::ZeroDuration(), absl::Minutes(10),
-                             &c.grace_period),
-           ParseDurationFlag("--health-interval", health, absl::Milliseconds(100),
-                             absl::Minutes(10), &c.health_interval),
-       }) {
-    if (!s.ok()) return s;
-  }
   return parsed;
 }
 

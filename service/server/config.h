@@ -43,7 +43,7 @@ struct ServerConfig {
   // handshake, idle and total connection lifetime (clients reconnect).
   size_t cert_cache_bytes = 64u << 20;  // tlsa::MatcherOptions
   size_t max_connections = 4096;
-  int max_concurrent_streams = 100;
+  size_t max_concurrent_streams = 100;
   size_t memory_quota_bytes = 64u << 20;
   absl::Duration handshake_timeout = absl::Seconds(5);
   absl::Duration max_connection_idle = absl::Minutes(5);

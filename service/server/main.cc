@@ -119,7 +119,8 @@ int Serve(const ServerConfig& config, sigset_t& stop_signals) {
   grpc::ResourceQuota quota("danegated");
   quota.Resize(config.memory_quota_bytes);
   builder.SetResourceQuota(quota);
-  builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, config.max_concurrent_streams);
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS,
+                             static_cast<int>(config.max_concurrent_streams));
   builder.AddChannelArgument(GRPC_ARG_SERVER_HANDSHAKE_TIMEOUT_MS,
                              static_cast<int>(absl::ToInt64Milliseconds(config.handshake_timeout)));
   builder.AddChannelArgument(

@@ -100,6 +100,54 @@ TEST(FlagSetTest, Errors) {
   }
 }
 
+TEST(FlagSetTest, DurationsAndCountsAreCheckedAgainstTheirRange) {
+  struct Row {
+    std::vector<std::string> args;
+    std::string error;  // "" when accepted
+  };
+  const Row rows[] = {
+      {{"--timeout=2s"}, ""},
+      {{"--timeout", "1m"}, ""},
+      {{"--timeout=0s"}, "--timeout '0s': want a duration from 1ms to 1m"},
+      {{"--timeout=61s"}, "--timeout '61s': want a duration from 1ms to 1m"},
+      {{"--timeout=forever"}, "--timeout 'forever': want a duration from 1ms to 1m"},
+      {{"--count=1"}, ""},
+      {{"--count=100"}, ""},
+      {{"--count=0"}, "--count '0': want 1..100"},
+      {{"--count=101"}, "--count '101': want 1..100"},
+      {{"--count=-1"}, "--count '-1': want 1..100"},
+      {{"--count= 5"}, "--count ' 5': want 1..100"},
+      {{"--count=5x"}, "--count '5x': want 1..100"},
+      {{"--mode=0660"}, ""},
+      {{"--mode=0668"}, "--mode '0668': want octal 0..777"},
+  };
+  for (const Row& row : rows) {
+    FlagSet flags;
+    absl::Duration timeout;
+    size_t count = 0, mode = 0;
+    flags.Duration("timeout", &timeout, absl::Milliseconds(1), absl::Minutes(1), "t");
+    flags.Count("count", &count, 1, 100, "c");
+    flags.Count("mode", &mode, 0, 0777, "m", 8);
+    auto got = flags.Parse(row.args);
+    if (row.error.empty()) {
+      EXPECT_TRUE(got.ok()) << row.args[0] << ": " << got.status();
+    } else {
+      ASSERT_FALSE(got.ok()) << row.args[0];
+      EXPECT_EQ(got.status().message(), row.error);
+    }
+  }
+  FlagSet flags;
+  absl::Duration timeout = absl::Seconds(2);
+  size_t mode = 0;
+  flags.Duration("timeout", &timeout, absl::Milliseconds(1), absl::Minutes(1), "t");
+  flags.Count("mode", &mode, 0, 0777, "m", 8);
+  ASSERT_TRUE(flags.Parse({"--timeout=1500ms", "--mode=0660"}).ok());
+  EXPECT_EQ(timeout, absl::Milliseconds(1500));
+  EXPECT_EQ(mode, 0660u);
+  EXPECT_THAT(flags.Help(), HasSubstr("--timeout=DURATION"));
+  EXPECT_THAT(flags.Help(), HasSubstr("--mode=OCTAL"));
+}
+
 TEST(FlagSetTest, HelpIsRequestedAndListsEveryFlag) {
   Parsed p;
   ASSERT_TRUE(p.flags.Parse({"--help"}).ok());
