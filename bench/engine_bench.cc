@@ -83,9 +83,8 @@ void BM_EngineCached(benchmark::State& state) {
   auto matcher = *tlsa::DaneMatcher::Create();
   engine::DaneEngine engine(resolver, *matcher);
   for (auto _ : state) {
-    engine.ResolvePolicy("example.com", 25, [](policy::DomainPolicy p) {
-      benchmark::DoNotOptimize(p);
-    });
+    engine.ResolvePolicy("example.com", 25,
+                         [](policy::DomainPolicy p) { benchmark::DoNotOptimize(p); });
   }
 }
 BENCHMARK(BM_EngineCached);

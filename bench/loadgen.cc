@@ -18,9 +18,9 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <functional>
 #include <iostream>
 #include <memory>
-#include <functional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -74,8 +74,7 @@ class Run {
     if (began < measure_from_ || ended > end_) return;
     absl::MutexLock lock(&mu_);
     if (ok) {
-      latencies_us_.push_back(
-          std::chrono::duration<double, std::micro>(ended - began).count());
+      latencies_us_.push_back(std::chrono::duration<double, std::micro>(ended - began).count());
     } else {
       ++errors_;
     }
@@ -98,8 +97,8 @@ class Run {
     return absl::StrCat("{\"rpc\":\"", options_.rpc, "\",\"connections\":", options_.connections,
                         ",\"inflight\":", options_.inflight, ",\"calls\":", l.size(),
                         ",\"errors\":", errors_, ",\"rps\":", l.size() / seconds,
-                        ",\"p50_us\":", pct(50), ",\"p90_us\":", pct(90), ",\"p99_us\":",
-                        pct(99), ",\"p999_us\":", pct(99.9), "}");
+                        ",\"p50_us\":", pct(50), ",\"p90_us\":", pct(90), ",\"p99_us\":", pct(99),
+                        ",\"p999_us\":", pct(99.9), "}");
   }
 
  private:
@@ -117,8 +116,12 @@ class Slot {
  public:
   Slot(Run& run, const Options& o, std::shared_ptr<grpc::Channel> channel, size_t seed,
        const std::vector<std::string>& chain)
-      : run_(run), options_(o), validator_(v1::Validator::NewStub(channel)),
-        health_(grpc::health::v1::Health::NewStub(channel)), next_(seed), chain_(chain) {}
+      : run_(run),
+        options_(o),
+        validator_(v1::Validator::NewStub(channel)),
+        health_(grpc::health::v1::Health::NewStub(channel)),
+        next_(seed),
+        chain_(chain) {}
 
   // Open loop: called when the call ends instead of re-issuing.
   std::function<void(Slot*)> on_idle;
@@ -144,8 +147,7 @@ class Slot {
       health_->async()->Check(context_.get(), &health_request_, &health_response_, done);
     } else if (options_.rpc == "policy") {
       policy_request_.set_domain(domain);
-      validator_->async()->ResolvePolicy(context_.get(), &policy_request_, &policy_response_,
-                                         done);
+      validator_->async()->ResolvePolicy(context_.get(), &policy_request_, &policy_response_, done);
     } else {
       verify_request_.set_domain(domain);
       verify_request_.set_mx_host(options_.mx);
@@ -191,7 +193,8 @@ int Main(int argc, char** argv) {
   auto args = flags.Parse(std::vector<std::string>(argv + 1, argv + argc));
   if (!args.ok() || flags.help_requested()) {
     std::cerr << (args.ok() ? "" : std::string(args.status().message()) + "\n")
-              << "usage: danegate-loadgen [options]\n" << flags.Help();
+              << "usage: danegate-loadgen [options]\n"
+              << flags.Help();
     return args.ok() ? 0 : 64;
   }
   o.domains = absl::StrSplit(domains, ',', absl::SkipEmpty());
@@ -216,7 +219,8 @@ int Main(int argc, char** argv) {
   for (int i = 0; i < o.connections; ++i) {
     grpc::ChannelArguments args;
     args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);  // a connection per channel
-    channels.push_back(grpc::CreateCustomChannel(o.target, grpc::InsecureChannelCredentials(), args));
+    channels.push_back(
+        grpc::CreateCustomChannel(o.target, grpc::InsecureChannelCredentials(), args));
   }
   Run run(o);
   std::vector<std::unique_ptr<Slot>> slots;
@@ -265,7 +269,8 @@ int Main(int argc, char** argv) {
       }
     }
     // Let the last calls finish before reporting.
-    mu.LockWhen(absl::Condition(+[](int* b) { return *b == 0; }, &busy));
+    mu.LockWhen(absl::Condition(
+        +[](int* b) { return *b == 0; }, &busy));
     mu.Unlock();
   }
   std::cout << run.Report() << std::endl;

@@ -8,7 +8,7 @@ PACKAGES="g++ cmake ninja-build pkg-config ccache
   libabsl-dev libssl-dev libgetdns-dev libunbound-dev libevent-dev libmicrohttpd-dev libgtest-dev libgmock-dev libbenchmark-dev dns-root-data
   knot knot-dnsutils unbound ldnsutils python3 python3-pytest python3-cryptography
   python3-grpcio python3-grpc-tools
-  exim4-daemon-heavy iproute2 openssl clang-14 libclang-rt-14-dev systemd
+  exim4-daemon-heavy iproute2 openssl clang-14 clang-format-14 libclang-rt-14-dev systemd
   libdb5.3 libicu72 libnsl2 libsasl2-2"
 # node and npm for the Kubernetes manifest checks (deploy/check.sh), unless
 # the machine has them already (e.g. from NodeSource).

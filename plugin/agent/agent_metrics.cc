@@ -1,6 +1,5 @@
 #include "plugin/agent/agent_metrics.h"
 
-
 #include <algorithm>
 #include <vector>
 
@@ -27,7 +26,7 @@ int MapIndex(absl::string_view request) {
 }  // namespace
 
 void AgentMetrics::Record(absl::string_view request, const MapReply& reply,
-                           absl::Duration latency) {
+                          absl::Duration latency) {
   const int map = MapIndex(request);
   latency_[map].Observe(latency);
   absl::MutexLock lock(&mu_);
@@ -54,9 +53,8 @@ std::string AgentMetrics::Render(size_t open_connections, bool validator_ready) 
   std::sort(rows.begin(), rows.end());
   for (const auto& [key, count] : rows) {
     const auto& [map, status, reason] = key;
-    absl::StrAppend(&out, "danegate_agent_lookups_total{map=\"", kMapNames[map],
-                    "\",status=\"", kStatusNames[status], "\",reason=\"", reason, "\"} ", count,
-                    "\n");
+    absl::StrAppend(&out, "danegate_agent_lookups_total{map=\"", kMapNames[map], "\",status=\"",
+                    kStatusNames[status], "\",reason=\"", reason, "\"} ", count, "\n");
   }
   common::PrometheusHeader(out, "danegate_agent_lookup_duration_seconds", "histogram",
                            "Time to answer one lookup, the question to danegated included");
@@ -67,10 +65,9 @@ std::string AgentMetrics::Render(size_t open_connections, bool validator_ready) 
   common::PrometheusHeader(out, "danegate_agent_chain_fetches_total", "counter",
                            "STARTTLS connections to MX hosts with only digest DANE-TA records, "
                            "to find their trust anchors, by result");
-  absl::StrAppend(&out, "danegate_agent_chain_fetches_total{result=\"ok\"} ",
-                  chain_fetches_[1].load(), "\n",
-                  "danegate_agent_chain_fetches_total{result=\"failed\"} ",
-                  chain_fetches_[0].load(), "\n");
+  absl::StrAppend(
+      &out, "danegate_agent_chain_fetches_total{result=\"ok\"} ", chain_fetches_[1].load(), "\n",
+      "danegate_agent_chain_fetches_total{result=\"failed\"} ", chain_fetches_[0].load(), "\n");
   common::PrometheusHeader(out, "danegate_agent_chain_fetch_duration_seconds", "histogram",
                            "Time of one such connection");
   chain_fetch_latency_.Render("danegate_agent_chain_fetch_duration_seconds", "", out);

@@ -51,8 +51,8 @@ class EximLookup {
  public:
   using AskPolicy = std::function<absl::StatusOr<v1::ResolvePolicyResponse>(
       const v1::ResolvePolicyRequest& request)>;
-  using AskVerify = std::function<absl::StatusOr<v1::VerifyPeerResponse>(
-      const v1::VerifyPeerRequest& request)>;
+  using AskVerify =
+      std::function<absl::StatusOr<v1::VerifyPeerResponse>(const v1::VerifyPeerRequest& request)>;
 
   EximLookup(AskPolicy ask_policy, AskVerify ask_verify)
       : ask_policy_(std::move(ask_policy)), ask_verify_(std::move(ask_verify)) {}

@@ -30,11 +30,11 @@
 #include "plugin/postfix/trust_anchor_files.h"
 #include "service/api/remote.h"
 #include "service/common/flags.h"
-#include "service/dns/name.h"
 #include "service/common/log.h"
 #include "service/common/metrics_http.h"
 #include "service/common/stop_signals.h"
 #include "service/common/version.h"
+#include "service/dns/name.h"
 #include "service/smtp/starttls_client.h"
 
 namespace danegate::agent {
@@ -212,9 +212,10 @@ int Main(int argc, char** argv) {
   auto handler = [&lookup, &exim, &metrics](absl::string_view request) {
     const absl::Time start = absl::Now();
     const absl::string_view map = request.substr(0, request.find(' '));
-    MapReply reply = map == kEximPolicyMap || map == kEximVerifyMap
-                         ? exim.Answer(map, request.substr(std::min(request.size(), map.size() + 1)))
-                         : lookup.Answer(request);
+    MapReply reply =
+        map == kEximPolicyMap || map == kEximVerifyMap
+            ? exim.Answer(map, request.substr(std::min(request.size(), map.size() + 1)))
+            : lookup.Answer(request);
     metrics.Record(request, reply, absl::Now() - start);
     std::string payload = reply.Payload();
     common::Log("info", "lookup",
@@ -236,8 +237,9 @@ int Main(int argc, char** argv) {
   std::unique_ptr<common::MetricsHttpServer> metrics_http;
   if (!c.metrics_listen.empty()) {
     absl::StatusOr<std::unique_ptr<common::MetricsHttpServer>> started =
-        common::MetricsHttpServer::Start(
-            c.metrics_listen, [&] { return metrics.Render((*server)->open_connections(), validator_ready); });
+        common::MetricsHttpServer::Start(c.metrics_listen, [&] {
+          return metrics.Render((*server)->open_connections(), validator_ready);
+        });
     if (!started.ok()) return Usage(std::string(started.status().message()));
     metrics_http = *std::move(started);
   }

@@ -76,13 +76,13 @@ absl::StatusOr<Bound> BindUnix(const std::string& path) {
 absl::StatusOr<Bound> BindLoopback(absl::string_view address) {
   absl::StatusOr<common::SocketAddress> parsed = common::ParseSocketAddress("--listen", address);
   if (!parsed.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--listen: want unix:/PATH, 127.0.0.1:PORT or [::1]:PORT, got '", address,
-                     "'"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--listen: want unix:/PATH, 127.0.0.1:PORT or [::1]:PORT, got '", address, "'"));
   }
   if (!parsed->loopback()) {
-    return absl::InvalidArgumentError("--listen: only loopback addresses (the socketmap "
-                                      "protocol has no authentication)");
+    return absl::InvalidArgumentError(
+        "--listen: only loopback addresses (the socketmap "
+        "protocol has no authentication)");
   }
   common::SocketAddress bound = *parsed;
   const int fd = socket(bound.family(), SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -116,9 +116,8 @@ bool WriteAll(int fd, absl::string_view data) {
 
 absl::StatusOr<std::unique_ptr<SocketmapServer>> SocketmapServer::Listen(
     const std::string& address, const SocketmapOptions& options, Handler handler) {
-  absl::StatusOr<Bound> bound = absl::StartsWith(address, "unix:")
-                                    ? BindUnix(address.substr(5))
-                                    : BindLoopback(address);
+  absl::StatusOr<Bound> bound =
+      absl::StartsWith(address, "unix:") ? BindUnix(address.substr(5)) : BindLoopback(address);
   if (!bound.ok()) return bound.status();
   if (!bound->unix_path.empty() && chmod(bound->unix_path.c_str(), options.socket_mode) != 0) {
     absl::Status s = Errno("--listen: chmod");
@@ -224,8 +223,8 @@ void SocketmapServer::ServeConnection(int fd) {
   char chunk[4096];
   for (;;) {
     const absl::Time now = absl::Now();
-    const int wait = buffer.empty() ? Millis(options_.idle_timeout)
-                                    : Millis(request_deadline - now);
+    const int wait =
+        buffer.empty() ? Millis(options_.idle_timeout) : Millis(request_deadline - now);
     pollfd fds[2] = {{fd, POLLIN, 0}, {stop_pipe_[0], POLLIN, 0}};
     const int ready = poll(fds, 2, wait);
     if (ready < 0 && errno == EINTR) continue;
@@ -246,7 +245,8 @@ void SocketmapServer::ServeConnection(int fd) {
         break;
       }
       std::string reply = handler_(parsed.payload);
-      if (reply.size() > options_.max_reply) reply = "TEMP reply_too_large: the answer is over the reply limit";
+      if (reply.size() > options_.max_reply)
+        reply = "TEMP reply_too_large: the answer is over the reply limit";
       open = WriteAll(fd, EncodeNetstring(reply));
       buffer.erase(0, parsed.consumed);
       request_deadline = absl::Now() + options_.request_timeout;

@@ -23,11 +23,11 @@ namespace danegate::agent {
 
 struct SocketmapOptions {
   size_t max_connections = 256;
-  size_t max_request = 10000;   // Postfix's socketmap query limit
-  size_t max_reply = 100000;    // Postfix's socketmap reply limit
-  absl::Duration idle_timeout = absl::Minutes(5);       // between requests
-  absl::Duration request_timeout = absl::Seconds(10);   // to finish a started request
-  unsigned socket_mode = 0666;  // unix socket permissions
+  size_t max_request = 10000;                          // Postfix's socketmap query limit
+  size_t max_reply = 100000;                           // Postfix's socketmap reply limit
+  absl::Duration idle_timeout = absl::Minutes(5);      // between requests
+  absl::Duration request_timeout = absl::Seconds(10);  // to finish a started request
+  unsigned socket_mode = 0666;                         // unix socket permissions
 };
 
 class SocketmapServer {
@@ -38,8 +38,9 @@ class SocketmapServer {
   // Listens on `address`: "unix:/path" (a stale socket there is replaced),
   // "127.0.0.1:PORT" or "[::1]:PORT" (loopback only: the protocol has no
   // authentication). Port 0 picks a free port (see address()).
-  static absl::StatusOr<std::unique_ptr<SocketmapServer>> Listen(
-      const std::string& address, const SocketmapOptions& options, Handler handler);
+  static absl::StatusOr<std::unique_ptr<SocketmapServer>> Listen(const std::string& address,
+                                                                 const SocketmapOptions& options,
+                                                                 Handler handler);
   ~SocketmapServer();
 
   // Returns where it listens, with the real port.

@@ -48,13 +48,13 @@
 namespace {
 
 using uschar = unsigned char;
-constexpr int kExiOk = 0;     // Exim's OK
-constexpr int kExiFail = 2;   // Exim's FAIL: a non-forced expansion failure
-constexpr int kLogMain = 1;   // Exim's LOG_MAIN
-constexpr int kMaxDepth = 16;                             // certificates in a chain
+constexpr int kExiOk = 0;      // Exim's OK
+constexpr int kExiFail = 2;    // Exim's FAIL: a non-forced expansion failure
+constexpr int kLogMain = 1;    // Exim's LOG_MAIN
+constexpr int kMaxDepth = 16;  // certificates in a chain
 constexpr size_t kMaxCertBase64 = (64 * 1024 + 2) / 3 * 4;  // one certificate
-constexpr size_t kMaxReply = 64 * 1024;                   // one agent reply
-constexpr size_t kMaxKeyPart = 255;                        // domain, host
+constexpr size_t kMaxReply = 64 * 1024;                     // one agent reply
+constexpr size_t kMaxKeyPart = 255;                         // domain, host
 
 // A growable byte buffer on malloc (no C++ runtime needed).
 class Buffer {
@@ -65,7 +65,10 @@ class Buffer {
   ~Buffer() { free(data_); }
   const char* data() const { return data_ != nullptr ? data_ : ""; }
   size_t size() const { return size_; }
-  void clear() { size_ = 0; if (data_ != nullptr) data_[0] = '\0'; }
+  void clear() {
+    size_ = 0;
+    if (data_ != nullptr) data_[0] = '\0';
+  }
   // Appends `n` bytes; false when memory runs out (the buffer is unchanged).
   bool Append(const char* bytes, size_t n) {
     if (size_ + n + 1 > capacity_) {
@@ -89,8 +92,8 @@ class Buffer {
     const int n = vsnprintf(line, sizeof line, format, args);
     va_end(args);
     if (n < 0) return false;
-    return Append(line, static_cast<size_t>(n) < sizeof line ? static_cast<size_t>(n)
-                                                                : sizeof line - 1);
+    return Append(line,
+                  static_cast<size_t>(n) < sizeof line ? static_cast<size_t>(n) : sizeof line - 1);
   }
 
  private:
@@ -147,8 +150,8 @@ bool Base64Ok(const char* text) {
   if (n == 0 || n > kMaxCertBase64) return false;
   for (size_t i = 0; i < n; ++i) {
     const char c = text[i];
-    if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-          c == '+' || c == '/' || c == '=')) {
+    if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' ||
+          c == '/' || c == '=')) {
       return false;
     }
   }
@@ -213,7 +216,8 @@ int ConnectAgent(const char* agent, long deadline_ms, const char** why) {
     const size_t n = strlen(host);
     if (n > 2 && host[0] == '[' && host[n - 1] == ']') {
       host[n - 1] = '\0';
-      if (inet_pton(AF_INET6, host + 1, &in6->sin6_addr) != 1) return *why = "bad agent address", -1;
+      if (inet_pton(AF_INET6, host + 1, &in6->sin6_addr) != 1)
+        return *why = "bad agent address", -1;
       in6->sin6_family = AF_INET6;
       in6->sin6_port = htons(static_cast<uint16_t>(port));
       size = sizeof(sockaddr_in6);
@@ -269,7 +273,8 @@ bool ReadReply(int fd, long deadline_ms, Buffer& payload, const char** why) {
     // Parse what is there: LEN ':' PAYLOAD ','.
     const char* d = in.data();
     size_t i = 0;
-    for (; i < in.size() && d[i] >= '0' && d[i] <= '9'; ++i) {}
+    for (; i < in.size() && d[i] >= '0' && d[i] <= '9'; ++i) {
+    }
     digits = i;
     if (i < in.size()) {
       if (d[i] != ':' || digits == 0 || digits > 6 || (digits > 1 && d[0] == '0')) {
@@ -472,8 +477,10 @@ extern "C" DANEGATE_EXPORT int danegate_gate(uschar** yield, int argc, uschar* a
   if (verdict.known && strcmp(verdict.key.data(), key.data()) == 0) {
     why.Append(verdict.denial.data());
   } else {
-    why.Printf("danegate defer (no_verdict): no certificate verdict for this TLS session "
-               "with %.255s", Arg(argc, argv, 1));
+    why.Printf(
+        "danegate defer (no_verdict): no certificate verdict for this TLS session "
+        "with %.255s",
+        Arg(argc, argv, 1));
   }
   LogMain("danegate: %.255s via %.255s: blocked after the handshake: %s", Arg(argc, argv, 0),
           Arg(argc, argv, 1), why.data());

@@ -146,8 +146,7 @@ MapReply Lookup::AnswerTransport(const std::string& domain) const {
   if (!answer.ok()) return Unanswered(answer.status());
   std::optional<std::string> entry = TransportFor(*answer);
   if (!entry.has_value()) return Reply(MapReply::Status::kNotFound, "", "");
-  return Reply(MapReply::Status::kOk, *std::move(entry),
-               api::ReasonToken(answer->reason()));
+  return Reply(MapReply::Status::kOk, *std::move(entry), api::ReasonToken(answer->reason()));
 }
 
 }  // namespace danegate::postfix

@@ -25,8 +25,8 @@ std::string Because(v1::Reason reason, absl::string_view detail) {
 
 // What one dane host's TLSA RRset can be turned into.
 struct HostForm {
-  std::vector<std::string> fingerprints;  // counting DANE-EE SHA-256 digests
-  std::vector<std::string> anchors_pem;   // full DANE-TA records
+  std::vector<std::string> fingerprints;         // counting DANE-EE SHA-256 digests
+  std::vector<std::string> anchors_pem;          // full DANE-TA records
   std::vector<tlsa::TlsaRecord> anchor_digests;  // counting digest DANE-TA records
 };
 
@@ -85,9 +85,9 @@ std::vector<AnchorsToFetch> DigestAnchorsToFetch(const v1::ResolvePolicyResponse
 
 std::variant<TlsPolicy, NoPolicy> TlsPolicyFor(const v1::ResolvePolicyResponse& answer) {
   if (answer.action() == v1::ACTION_REJECT) {
-    return NoPolicy{api::ReasonToken(answer.reason()),
-                    absl::StrCat(answer.detail(),
-                                 " (rejected: bounced by the danegate transport table)")};
+    return NoPolicy{
+        api::ReasonToken(answer.reason()),
+        absl::StrCat(answer.detail(), " (rejected: bounced by the danegate transport table)")};
   }
   if (answer.action() != v1::ACTION_DELIVER) {
     return NoPolicy{api::ReasonToken(answer.reason()), answer.detail()};
@@ -102,8 +102,10 @@ std::variant<TlsPolicy, NoPolicy> TlsPolicyFor(const v1::ResolvePolicyResponse& 
     HostForm form = FormOf(host);
     if (kind == Kind::kNone) {
       // The most-preferred host that can be expressed sets the kind.
-      if (!form.fingerprints.empty()) kind = Kind::kFingerprint;
-      else if (!form.anchors_pem.empty()) kind = Kind::kSecure;
+      if (!form.fingerprints.empty())
+        kind = Kind::kFingerprint;
+      else if (!form.anchors_pem.empty())
+        kind = Kind::kSecure;
     }
     dane_hosts.emplace_back(&host, std::move(form));
   }
@@ -149,8 +151,8 @@ std::variant<TlsPolicy, NoPolicy> TlsPolicyFor(const v1::ResolvePolicyResponse& 
     AddUnique(policy.match_names, answer.domain());
     AddUnique(policy.match_names, answer.canonical_domain());
   }
-  policy.level = kind == Kind::kFingerprint ? TlsPolicy::Level::kFingerprint
-                                            : TlsPolicy::Level::kSecure;
+  policy.level =
+      kind == Kind::kFingerprint ? TlsPolicy::Level::kFingerprint : TlsPolicy::Level::kSecure;
   return policy;
 }
 
@@ -161,8 +163,8 @@ std::string TlsPolicyText(const TlsPolicy& policy, absl::string_view tafile) {
     case TlsPolicy::Level::kFingerprint:
       return absl::StrCat("fingerprint match=", absl::StrJoin(policy.fingerprints, "|"));
     case TlsPolicy::Level::kSecure:
-      return absl::StrCat("secure tafile=", tafile, " match=",
-                          absl::StrJoin(policy.match_names, ":"));
+      return absl::StrCat("secure tafile=", tafile,
+                          " match=", absl::StrJoin(policy.match_names, ":"));
   }
   return "encrypt";
 }
@@ -170,22 +172,23 @@ std::string TlsPolicyText(const TlsPolicy& policy, absl::string_view tafile) {
 std::optional<std::string> TransportFor(const v1::ResolvePolicyResponse& answer) {
   if (answer.action() != v1::ACTION_REJECT) return std::nullopt;
   // RFC 7505 §4.2: 5.1.10 for a null MX; RFC 3463: 5.1.2 bad destination.
-  const char* code = answer.reason() == v1::REASON_NULL_MX          ? "5.1.10"
+  const char* code = answer.reason() == v1::REASON_NULL_MX            ? "5.1.10"
                      : answer.reason() == v1::REASON_DOMAIN_NOT_FOUND ? "5.1.2"
                                                                       : "5.7.1";
-  std::string text = absl::StrCat("error:", code, " danegate: ",
-                                  Because(answer.reason(), answer.detail()));
+  std::string text =
+      absl::StrCat("error:", code, " danegate: ", Because(answer.reason(), answer.detail()));
   // The entry is one line of the table.
-  std::replace_if(text.begin(), text.end(), [](char c) { return c == '\n' || c == '\r'; }, ' ');
+  std::replace_if(
+      text.begin(), text.end(), [](char c) { return c == '\n' || c == '\r'; }, ' ');
   return text;
 }
 
 ParsedKey ParsePolicyKey(absl::string_view key) {
   ParsedKey parsed;
   if (absl::StrContains(key, '[') || absl::StrContains(key, ':')) {
-    parsed.error = absl::StrCat("danegate answers for mail domains only, not the next hop '",
-                                absl::CHexEscape(key.substr(0, 300)),
-                                "': give it its own policy entry");
+    parsed.error =
+        absl::StrCat("danegate answers for mail domains only, not the next hop '",
+                     absl::CHexEscape(key.substr(0, 300)), "': give it its own policy entry");
     return parsed;
   }
   absl::StatusOr<std::string> domain = dns::CanonicalMailName(key, "key");

@@ -22,8 +22,7 @@ class TrustAnchorFiles {
  public:
   // Uses directory `dir` (created if missing, files of an earlier run
   // removed), keeping at most `max_files` files.
-  static absl::StatusOr<std::unique_ptr<TrustAnchorFiles>> Open(std::string dir,
-                                                                size_t max_files);
+  static absl::StatusOr<std::unique_ptr<TrustAnchorFiles>> Open(std::string dir, size_t max_files);
 
   // Returns the path of a world-readable file holding exactly `pem`, writing
   // it if it is not there.

@@ -39,19 +39,20 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> ConnectValidator(const RemoteOpti
     return grpc::CreateCustomChannel(o.server, grpc::InsecureChannelCredentials(), args);
   }
   if (o.cert_file.empty() != o.key_file.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat("--tls-cert", " and ", "--tls-key", " go together"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("--tls-cert", " and ", "--tls-key", " go together"));
   }
   // Read once here so that a bad path fails at start; gRPC reads them again
   // every interval and uses what it read for new connections.
-  for (const auto& [flag, path] : {std::pair{"--tls-ca", &o.ca_file},
-                                   std::pair{"--tls-cert", &o.cert_file},
-                                   std::pair{"--tls-key", &o.key_file}}) {
+  for (const auto& [flag, path] :
+       {std::pair{"--tls-ca", &o.ca_file}, std::pair{"--tls-cert", &o.cert_file},
+        std::pair{"--tls-key", &o.key_file}}) {
     if (path->empty()) continue;
     absl::StatusOr<std::string> content = ReadFile(flag, *path);
     if (!content.ok()) return content.status();
   }
-  const auto interval = static_cast<unsigned int>(
-      std::max<int64_t>(1, absl::ToInt64Seconds(o.tls_reload_interval)));
+  const auto interval =
+      static_cast<unsigned int>(std::max<int64_t>(1, absl::ToInt64Seconds(o.tls_reload_interval)));
   auto provider = std::make_shared<grpc::experimental::FileWatcherCertificateProvider>(
       o.key_file, o.cert_file, o.ca_file, interval);
   grpc::experimental::TlsChannelCredentialsOptions tls;
@@ -60,8 +61,7 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> ConnectValidator(const RemoteOpti
   if (!o.cert_file.empty()) tls.watch_identity_key_cert_pairs();
   tls.set_verify_server_certs(true);
   // The server's certificate must name the target (or --tls-server-name).
-  tls.set_certificate_verifier(
-      std::make_shared<grpc::experimental::HostNameCertificateVerifier>());
+  tls.set_certificate_verifier(std::make_shared<grpc::experimental::HostNameCertificateVerifier>());
   if (!o.server_name.empty()) args.SetSslTargetNameOverride(o.server_name);
   return grpc::CreateCustomChannel(o.server, grpc::experimental::TlsCredentials(tls), args);
 }
@@ -69,13 +69,12 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> ConnectValidator(const RemoteOpti
 namespace {
 
 absl::Status FromGrpc(const grpc::Status& status) {
-  return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
-                      status.error_message());
+  return absl::Status(static_cast<absl::StatusCode>(status.error_code()), status.error_message());
 }
 
 template <typename Response, typename Request, typename Method>
-absl::StatusOr<Response> Call(const std::shared_ptr<grpc::Channel>& channel,
-                              absl::Duration timeout, const Request& request, Method method) {
+absl::StatusOr<Response> Call(const std::shared_ptr<grpc::Channel>& channel, absl::Duration timeout,
+                              const Request& request, Method method) {
   std::unique_ptr<v1::Validator::Stub> stub = v1::Validator::NewStub(channel);
   grpc::ClientContext context;
   context.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
@@ -97,8 +96,7 @@ absl::StatusOr<v1::ResolvePolicyResponse> RemoteResolvePolicy(
 absl::StatusOr<v1::VerifyPeerResponse> RemoteVerifyPeer(
     const std::shared_ptr<grpc::Channel>& channel, absl::Duration timeout,
     const v1::VerifyPeerRequest& request) {
-  return Call<v1::VerifyPeerResponse>(channel, timeout, request,
-                                      &v1::Validator::Stub::VerifyPeer);
+  return Call<v1::VerifyPeerResponse>(channel, timeout, request, &v1::Validator::Stub::VerifyPeer);
 }
 
 std::unique_ptr<ChannelWatcher> ChannelWatcher::Start(

@@ -18,9 +18,9 @@
 namespace danegate::api {
 
 struct RemoteOptions {
-  std::string server;       // HOST:PORT (or any gRPC target)
-  std::string ca_file;      // verifies the server; non-empty enables TLS
-  std::string cert_file;    // client certificate (mutual TLS)
+  std::string server;     // HOST:PORT (or any gRPC target)
+  std::string ca_file;    // verifies the server; non-empty enables TLS
+  std::string cert_file;  // client certificate (mutual TLS)
   std::string key_file;
   std::string server_name;  // overrides the name checked in the server's certificate
   absl::Duration timeout = absl::Seconds(10);

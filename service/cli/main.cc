@@ -25,8 +25,8 @@
 #include "service/common/flags.h"
 #include "service/common/json.h"
 #include "service/common/socket_address.h"
-#include "service/common/version.h"
 #include "service/common/thread_pool.h"
+#include "service/common/version.h"
 #include "service/dns/dispatching_resolver.h"
 #include "service/dns/name.h"
 #include "service/dns/resolver_flags.h"
@@ -148,19 +148,17 @@ Result Await(StartFn start) {
 // defers rather than delivers; anything else is internal.
 Failure FailureFrom(const absl::Status& status, absl::string_view who) {
   switch (status.code()) {
-    case absl::StatusCode::kInvalidArgument:
-      return {kExitData, std::string(status.message())};
+    case absl::StatusCode::kInvalidArgument: return {kExitData, std::string(status.message())};
     case absl::StatusCode::kUnavailable:
     case absl::StatusCode::kDeadlineExceeded:
     case absl::StatusCode::kResourceExhausted:
     case absl::StatusCode::kPermissionDenied:
     case absl::StatusCode::kUnauthenticated:
     case absl::StatusCode::kCancelled:
-      return {kExitTempFail, absl::StrCat(who, " did not answer (",
-                                          absl::StatusCodeToString(status.code()),
-                                          "): ", status.message())};
-    default:
-      return {kExitInternal, std::string(status.message())};
+      return {kExitTempFail,
+              absl::StrCat(who, " did not answer (", absl::StatusCodeToString(status.code()),
+                           "): ", status.message())};
+    default: return {kExitInternal, std::string(status.message())};
   }
 }
 
@@ -236,8 +234,8 @@ absl::StatusOr<int> RunPolicy(const Options& o, const std::vector<std::string>& 
 
 absl::StatusOr<int> RunRollover(const Options& o, const std::vector<std::string>& args) {
   std::optional<ServerMaterial> next, current;
-  for (const auto& [flag, path, out] : {std::tuple{"--next", &o.next, &next},
-                                        std::tuple{"--current", &o.current, &current}}) {
+  for (const auto& [flag, path, out] :
+       {std::tuple{"--next", &o.next, &next}, std::tuple{"--current", &o.current, &current}}) {
     if (path->empty()) continue;
     absl::StatusOr<ServerMaterial> material = ReadServerMaterial(flag, *path);
     if (!material.ok()) return material.status();
@@ -247,9 +245,9 @@ absl::StatusOr<int> RunRollover(const Options& o, const std::vector<std::string>
   if (!validator.ok()) return validator.status();
   absl::StatusOr<v1::ResolvePolicyResponse> policy = FetchPolicy(o, *validator, args[0]);
   if (!policy.ok()) return policy.status();
-  const Rollover got = CheckRollover(*policy, next ? &*next : nullptr,
-                                     current ? &*current : nullptr, absl::Now(),
-                                     absl::Hours(24) * static_cast<int>(o.warn_days));
+  const Rollover got =
+      CheckRollover(*policy, next ? &*next : nullptr, current ? &*current : nullptr, absl::Now(),
+                    absl::Hours(24) * static_cast<int>(o.warn_days));
   std::cout << (o.json ? RolloverJson(policy->domain(), got) + "\n"
                        : RolloverText(policy->domain(), got));
   std::cout.flush();
@@ -274,9 +272,8 @@ absl::StatusOr<int> RunProbe(const Options& o, const std::vector<std::string>& a
              }
              return smtp::StartTls(*parsed, sni, o.helo_name, deadline);
            },
-       .verify = [&](const v1::VerifyPeerRequest& request) {
-         return validator->VerifyPeer(request);
-       },
+       .verify =
+           [&](const v1::VerifyPeerRequest& request) { return validator->VerifyPeer(request); },
        .now = [] { return absl::Now(); }});
   const absl::Time now = absl::Now();
   std::cout << (o.json ? ProbeJson(probe, now) + "\n" : ProbeText(probe, now));
@@ -314,13 +311,12 @@ absl::StatusOr<int> RunMatch(const Options& o) {
   if (!chain.ok()) return chain.status();
   absl::StatusOr<std::unique_ptr<tlsa::DaneMatcher>> matcher = tlsa::DaneMatcher::Create();
   if (!matcher.ok()) return matcher.status();
-  const v1::VerifyPeerResponse response = api::ToProto(engine::MatchOffline(
-      **matcher, *name, port, std::move(records), *chain));
+  const v1::VerifyPeerResponse response =
+      api::ToProto(engine::MatchOffline(**matcher, *name, port, std::move(records), *chain));
   return Emit(o, VerdictJson(response), VerdictText(response), response.action());
 }
 
-absl::StatusOr<uint8_t> FieldFrom(const std::string& flag, const std::string& text,
-                                  uint8_t max) {
+absl::StatusOr<uint8_t> FieldFrom(const std::string& flag, const std::string& text, uint8_t max) {
   uint32_t value = 0;
   if (!absl::SimpleAtoi(text, &value) || value > max) {
     return absl::InvalidArgumentError(absl::StrCat(flag, " '", text, "': want 0..", max));
@@ -335,9 +331,7 @@ absl::StatusOr<ServerMaterial> MaterialToPublish(const Options& o) {
   if (!host.ok()) return host.status();
   const uint16_t port = PortFrom(o);
   absl::StatusOr<tlsa::DerChain> chain = smtp::FetchStartTlsChain(
-      *host, *host,
-      {.port = port, .timeout = o.host_deadline,
-       .helo_name = o.helo_name});
+      *host, *host, {.port = port, .timeout = o.host_deadline, .helo_name = o.helo_name});
   if (!chain.ok()) return chain.status();
   return ServerMaterial{.chain = *std::move(chain)};
 }
@@ -361,7 +355,8 @@ absl::StatusOr<tlsa::TlsaRecord> RecordToPublish(const Options& o) {
   tlsa::TlsaRecord record{*usage, *selector, *mtype, ""};
   if (material->chain.empty()) {  // a key
     if (*selector != tlsa::kSpki) {
-      return absl::InvalidArgumentError("--cert holds a key: --selector 1 (SubjectPublicKeyInfo) only");
+      return absl::InvalidArgumentError(
+          "--cert holds a key: --selector 1 (SubjectPublicKeyInfo) only");
     }
     absl::StatusOr<std::string> data = tlsa::MatchingData(material->spki, *mtype);
     if (!data.ok()) return data.status();
@@ -382,8 +377,8 @@ absl::StatusOr<tlsa::TlsaRecord> RecordToPublish(const Options& o) {
   }
   if (*depth >= chain.size()) {
     return absl::InvalidArgumentError(
-        absl::StrCat(o.host.empty() ? "--cert " + o.cert : o.host, " holds ", chain.size(), " certificate(s); --depth ",
-                     static_cast<int>(*depth), " needs ", *depth + 1,
+        absl::StrCat(o.host.empty() ? "--cert " + o.cert : o.host, " holds ", chain.size(),
+                     " certificate(s); --depth ", static_cast<int>(*depth), " needs ", *depth + 1,
                      *usage == tlsa::kDaneTa ? " (give the chain the server sends, leaf first, "
                                                "with the trust anchor)"
                                              : ""));
@@ -406,8 +401,8 @@ absl::StatusOr<int> RunTlsa(const Options& o) {
   }
   const std::string text = tlsa::TlsaText(*record);
   if (o.json) {
-    std::cout << "{\"owner\":" << common::JsonString(owner) << ",\"usage\":"
-              << int{record->usage} << ",\"selector\":" << int{record->selector}
+    std::cout << "{\"owner\":" << common::JsonString(owner) << ",\"usage\":" << int{record->usage}
+              << ",\"selector\":" << int{record->selector}
               << ",\"matching_type\":" << int{record->matching_type} << ",\"data\":\""
               << absl::BytesToHexString(record->data) << "\"}\n";
   } else {
@@ -427,14 +422,16 @@ constexpr Command kCommands[] = {
      "Prints how to deliver to DOMAIN: its MX hosts in order, each with its DNSSEC\n"
      "status, TLSA records and TLS mode (dane, mandatory, opportunistic,\n"
      "unreachable), and the action for the domain (deliver, defer, reject)."},
-    {"verify", "danegate verify (--server=HOST:PORT | --local) [options] DOMAIN --mx HOST --chain FILE.pem",
+    {"verify",
+     "danegate verify (--server=HOST:PORT | --local) [options] DOMAIN --mx HOST --chain FILE.pem",
      "Prints whether a TLS session with MX host HOST that presented the PEM chain\n"
      "in FILE (leaf first) may carry mail for DOMAIN."},
     {"match", "danegate match --tlsa \"U S M HEX\" [--tlsa ...] --chain FILE.pem --name HOST",
      "Matches the PEM chain in FILE against the given TLSA records, taken as\n"
      "DNSSEC-validated for HOST (the TLSA base domain). No DNS is used."},
-    {"rollover", "danegate rollover (--server=HOST:PORT | --local) [options] DOMAIN "
-                 "[--next FILE.pem] [--current FILE.pem] [--warn-days N]",
+    {"rollover",
+     "danegate rollover (--server=HOST:PORT | --local) [options] DOMAIN "
+     "[--next FILE.pem] [--current FILE.pem] [--warn-days N]",
      "Says whether deploying the next certificate or key (--next: a chain, leaf\n"
      "first, or a key) now keeps mail to DOMAIN flowing: every DANE MX host\n"
      "publishes a usable TLSA record for it, the current one (--current) is\n"
@@ -442,8 +439,9 @@ constexpr Command kCommands[] = {
      "certificates expire within --warn-days (default 7). Exit 0 when safe, 75\n"
      "with the reason otherwise. Without --next: the expiry check alone, for a\n"
      "cron job."},
-    {"probe", "danegate probe (--server=HOST:PORT | --local) [options] DOMAIN "
-              "[--host-timeout D] [--helo-name NAME]",
+    {"probe",
+     "danegate probe (--server=HOST:PORT | --local) [options] DOMAIN "
+     "[--host-timeout D] [--helo-name NAME]",
      "Prints what a sending MTA would meet now: DOMAIN's policy, then for every MX\n"
      "host that may carry mail and each of its addresses (IPv4 and IPv6, from the\n"
      "validated policy): connect on --port, EHLO, STARTTLS, the chain presented,\n"
@@ -451,8 +449,10 @@ constexpr Command kCommands[] = {
      "certificate expires. Exit 0 when every address takes mail as the policy\n"
      "requires, 75 when one does not (the report names it and the reason), 69\n"
      "when the domain rejects mail."},
-    {"tlsa", "danegate tlsa (--cert FILE.pem | --host HOST) [--usage U] [--selector S] [--mtype M] [--depth D] "
-             "[--name HOST [--port P]]",
+    {"tlsa",
+     "danegate tlsa (--cert FILE.pem | --host HOST) [--usage U] [--selector S] [--mtype M] "
+     "[--depth D] "
+     "[--name HOST [--port P]]",
      "Prints the TLSA record to publish for the certificate, chain (leaf first) or\n"
      "key in FILE, or for what HOST presents after STARTTLS on --port: 3 1 1 by\n"
      "default (the leaf's key, SHA-256); with --usage 2 the\n"
@@ -516,11 +516,11 @@ int Run(const std::vector<std::string>& argv) {
     flags.String("next", &o.next, "FILE.pem", "the certificate chain or key to deploy next");
     flags.String("current", &o.current, "FILE.pem", "the certificate chain or key deployed now");
     flags.Count("warn-days", &o.warn_days, 0, 3650,
-                 "unsafe when RRSIGs or certificates expire within N days (default 7)");
+                "unsafe when RRSIGs or certificates expire within N days (default 7)");
   }
   if (verb_name == "probe" || verb_name == "tlsa") {
     flags.Duration("host-timeout", &o.host_deadline, absl::Milliseconds(1), absl::Minutes(10),
-                 "deadline of the SMTP sessions with one host, all its addresses (default 20s)");
+                   "deadline of the SMTP sessions with one host, all its addresses (default 20s)");
     flags.String("helo-name", &o.helo_name, "NAME", "the name said in EHLO (default localhost)");
   }
   if (verb_name == "tlsa") {
@@ -553,7 +553,8 @@ int Run(const std::vector<std::string>& argv) {
     return 0;
   }
   if (flags.help_requested()) {
-    std::cout << "usage: " << command->usage << "\n\n" << command->summary << "\n\noptions:\n"
+    std::cout << "usage: " << command->usage << "\n\n"
+              << command->summary << "\n\noptions:\n"
               << flags.Help();
     return 0;
   }
@@ -588,12 +589,12 @@ int Run(const std::vector<std::string>& argv) {
     }
   }
 
-  absl::StatusOr<int> status = verb_name == "policy"   ? RunPolicy(o, *args)
-                               : verb_name == "verify" ? RunVerify(o, *args)
-                               : verb_name == "match"  ? RunMatch(o)
+  absl::StatusOr<int> status = verb_name == "policy"     ? RunPolicy(o, *args)
+                               : verb_name == "verify"   ? RunVerify(o, *args)
+                               : verb_name == "match"    ? RunMatch(o)
                                : verb_name == "rollover" ? RunRollover(o, *args)
-                               : verb_name == "probe"  ? RunProbe(o, *args)
-                                                       : RunTlsa(o);
+                               : verb_name == "probe"    ? RunProbe(o, *args)
+                                                         : RunTlsa(o);
   if (!status.ok()) {
     Failure failure = FailureFrom(status.status(), asks ? "validator" : "server");
     std::cerr << "danegate " << command->name << ": " << failure.message << "\n";

@@ -78,15 +78,13 @@ void DecideAddress(const v1::MxHost& host, AddressProbe& probe) {
       break;
     case smtp::Failure::kConnect:
     case smtp::Failure::kSmtp:
-    case smtp::Failure::kTimeout:
-      probe.action = v1::ACTION_DEFER;
-      break;
+    case smtp::Failure::kTimeout: probe.action = v1::ACTION_DEFER; break;
   }
   probe.reason = smtp::FailureName(probe.failure);
 }
 
 Probe ProbeDomain(const v1::ResolvePolicyResponse& policy, uint16_t port, absl::Duration per_host,
-               const ProbeIo& io) {
+                  const ProbeIo& io) {
   Probe probe;
   probe.policy = policy;
   probe.action = policy.action();
@@ -105,8 +103,8 @@ Probe ProbeDomain(const v1::ResolvePolicyResponse& policy, uint16_t port, absl::
     if (!out.not_probed.empty()) {
       all_deliver = false;
       if (first_failure.empty()) {
-        first_failure = host.tls() == v1::TLS_MODE_UNREACHABLE ? api::ReasonToken(host.reason())
-                                                               : "no_address";
+        first_failure =
+            host.tls() == v1::TLS_MODE_UNREACHABLE ? api::ReasonToken(host.reason()) : "no_address";
       }
       continue;
     }
@@ -140,8 +138,8 @@ namespace {
 
 std::string Expiry(absl::Time not_after, absl::Time now) {
   if (not_after == absl::InfinitePast()) return "";
-  return absl::StrCat(absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", not_after, absl::UTCTimeZone()),
-                      " (", absl::ToInt64Hours(not_after - now) / 24, " days)");
+  return absl::StrCat(absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", not_after, absl::UTCTimeZone()), " (",
+                      absl::ToInt64Hours(not_after - now) / 24, " days)");
 }
 
 std::string AddressJson(const AddressProbe& a, absl::Time now) {
@@ -150,13 +148,14 @@ std::string AddressJson(const AddressProbe& a, absl::Time now) {
       "{\"address\":", common::JsonString(a.address), ",\"action\":\"", ActionToken(a.action),
       "\",\"reason\":", common::JsonString(a.reason), ",\"stopped_at\":\"",
       smtp::FailureName(a.failure), "\",\"error\":", common::JsonString(a.error),
-      ",\"protocol\":", common::JsonString(a.protocol), ",\"cipher\":",
-      common::JsonString(a.cipher), ",\"authenticated\":",
-      a.verdict && a.verdict->authenticated() ? "true" : "false", ",\"matched_tlsa\":",
+      ",\"protocol\":", common::JsonString(a.protocol),
+      ",\"cipher\":", common::JsonString(a.cipher),
+      ",\"authenticated\":", a.verdict && a.verdict->authenticated() ? "true" : "false",
+      ",\"matched_tlsa\":",
       a.verdict && a.verdict->has_matched_tlsa() ? TlsaJson(a.verdict->matched_tlsa()) : "null",
       ",\"certificate_not_after\":",
-      read ? common::JsonString(absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", a.not_after,
-                                                 absl::UTCTimeZone()))
+      read ? common::JsonString(
+                 absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", a.not_after, absl::UTCTimeZone()))
            : "null",
       ",\"certificate_expires_in_seconds\":",
       read ? absl::StrCat(absl::ToInt64Seconds(a.not_after - now)) : "null", "}");
@@ -170,9 +169,9 @@ std::string ProbeJson(const Probe& p, absl::Time now) {
     std::vector<std::string> addresses;
     for (const AddressProbe& a : h.addresses) addresses.push_back(AddressJson(a, now));
     hosts.push_back(absl::StrCat("{\"host\":", common::JsonString(h.policy.host()), ",\"tls\":\"",
-                                 TlsToken(h.policy.tls()), "\",\"not_probed\":",
-                                 common::JsonString(h.not_probed), ",\"addresses\":[",
-                                 absl::StrJoin(addresses, ","), "]}"));
+                                 TlsToken(h.policy.tls()),
+                                 "\",\"not_probed\":", common::JsonString(h.not_probed),
+                                 ",\"addresses\":[", absl::StrJoin(addresses, ","), "]}"));
   }
   return absl::StrCat("{\"domain\":", common::JsonString(p.policy.domain()), ",\"action\":\"",
                       ActionToken(p.action), "\",\"reason\":", common::JsonString(p.reason),
@@ -188,13 +187,13 @@ std::string ProbeText(const Probe& p, absl::Time now) {
     absl::StrAppend(&out, "  ", h.policy.host(), " (tls ", TlsToken(h.policy.tls()), ")\n");
     if (!h.not_probed.empty()) absl::StrAppend(&out, "    not probed: ", h.not_probed, "\n");
     for (const AddressProbe& a : h.addresses) {
-      absl::StrAppend(&out, absl::StrFormat("    %-15s %-7s %s\n", a.address,
-                                            ActionToken(a.action), a.reason));
+      absl::StrAppend(
+          &out, absl::StrFormat("    %-15s %-7s %s\n", a.address, ActionToken(a.action), a.reason));
       if (a.failure == smtp::Failure::kNone) {
-        absl::StrAppend(&out, "      ", a.protocol, " ", a.cipher,
-                        a.verdict && a.verdict->authenticated() ? ", authenticated"
-                                                                : ", not authenticated",
-                        "\n");
+        absl::StrAppend(
+            &out, "      ", a.protocol, " ", a.cipher,
+            a.verdict && a.verdict->authenticated() ? ", authenticated" : ", not authenticated",
+            "\n");
         if (a.verdict && a.verdict->has_matched_tlsa()) {
           absl::StrAppend(&out, "      matched TLSA ", TlsaText(a.verdict->matched_tlsa()), "\n");
         }
@@ -204,9 +203,9 @@ std::string ProbeText(const Probe& p, absl::Time now) {
       if (!a.error.empty()) absl::StrAppend(&out, "      ", a.error, "\n");
     }
   }
-  absl::StrAppend(&out, "\nresult  ", ActionToken(p.action), " (", p.reason, ")",
-                  p.delivers_via.empty() ? "" : absl::StrCat(", first delivery to ", p.delivers_via),
-                  "\n");
+  absl::StrAppend(
+      &out, "\nresult  ", ActionToken(p.action), " (", p.reason, ")",
+      p.delivers_via.empty() ? "" : absl::StrCat(", first delivery to ", p.delivers_via), "\n");
   return out;
 }
 

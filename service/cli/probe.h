@@ -23,8 +23,8 @@ namespace danegate::cli {
 struct AddressProbe {
   std::string address;  // as in the policy: "192.0.2.1", "2001:db8::1"
   smtp::Failure failure = smtp::Failure::kNone;
-  std::string error;              // the session's, or the validator's
-  std::string protocol, cipher;   // when the handshake completed
+  std::string error;                              // the session's, or the validator's
+  std::string protocol, cipher;                   // when the handshake completed
   std::optional<v1::VerifyPeerResponse> verdict;  // on the chain presented
   absl::Time not_after = absl::InfinitePast();    // the leaf's expiry, when read
   // What an MTA obeying the policy does with this address.
@@ -62,7 +62,7 @@ struct ProbeIo {
 // address in the policy's order, `per_host` shared among a host's
 // addresses; `port` is the port connected to.
 Probe ProbeDomain(const v1::ResolvePolicyResponse& policy, uint16_t port, absl::Duration per_host,
-               const ProbeIo& io);
+                  const ProbeIo& io);
 
 // What an MTA does with one address of `host`, given the session (and the
 // verdict, when a chain was presented): sets action and reason.

@@ -35,14 +35,13 @@ std::string HostJson(const v1::MxHost& h) {
   std::vector<std::string> tlsa, addresses;
   for (const v1::TlsaRecord& r : h.tlsa()) tlsa.push_back(TlsaJson(r));
   for (const std::string& a : h.addresses()) addresses.push_back(common::JsonString(a));
-  return absl::StrCat("{\"host\":", common::JsonString(h.host()), ",\"preference\":", h.preference(),
-                      ",\"dnssec\":\"", Token(h.dnssec()), "\",\"tls\":\"", Token(h.tls()),
-                      "\",\"reason\":\"", Token(h.reason()), "\",\"detail\":",
-                      common::JsonString(h.detail()), ",\"tlsa_base_domain\":",
-                      common::JsonString(h.tlsa_base_domain()), ",\"canonical_name\":",
-                      common::JsonString(h.canonical_name()), ",\"addresses\":[",
-                      absl::StrJoin(addresses, ","), "],\"tlsa\":[", absl::StrJoin(tlsa, ","),
-                      "]}");
+  return absl::StrCat(
+      "{\"host\":", common::JsonString(h.host()), ",\"preference\":", h.preference(),
+      ",\"dnssec\":\"", Token(h.dnssec()), "\",\"tls\":\"", Token(h.tls()), "\",\"reason\":\"",
+      Token(h.reason()), "\",\"detail\":", common::JsonString(h.detail()),
+      ",\"tlsa_base_domain\":", common::JsonString(h.tlsa_base_domain()),
+      ",\"canonical_name\":", common::JsonString(h.canonical_name()), ",\"addresses\":[",
+      absl::StrJoin(addresses, ","), "],\"tlsa\":[", absl::StrJoin(tlsa, ","), "]}");
 }
 
 std::string HostText(const v1::MxHost& h) {
@@ -66,9 +65,9 @@ std::string PolicyJson(const v1::ResolvePolicyResponse& p) {
   return absl::StrCat("{\"domain\":", common::JsonString(p.domain()), ",\"action\":\"",
                       Token(p.action()), "\",\"authenticated\":false,\"reason\":\"",
                       Token(p.reason()), "\",\"detail\":", common::JsonString(p.detail()),
-                      ",\"mx_dnssec\":\"", Token(p.mx_dnssec()), "\",\"canonical_domain\":",
-                      common::JsonString(p.canonical_domain()), ",\"mx\":[",
-                      absl::StrJoin(hosts, ","), "]}");
+                      ",\"mx_dnssec\":\"", Token(p.mx_dnssec()),
+                      "\",\"canonical_domain\":", common::JsonString(p.canonical_domain()),
+                      ",\"mx\":[", absl::StrJoin(hosts, ","), "]}");
 }
 
 std::string VerdictJson(const v1::VerifyPeerResponse& v) {
@@ -76,8 +75,8 @@ std::string VerdictJson(const v1::VerifyPeerResponse& v) {
       "{\"domain\":", common::JsonString(v.domain()), ",\"action\":\"", Token(v.action()),
       "\",\"authenticated\":", v.authenticated() ? "true" : "false", ",\"reason\":\"",
       Token(v.reason()), "\",\"detail\":", common::JsonString(v.detail()),
-      ",\"matched_tlsa\":", v.has_matched_tlsa() ? TlsaJson(v.matched_tlsa()) : "null",
-      ",\"mx\":[", v.has_mx() ? HostJson(v.mx()) : "", "]}");
+      ",\"matched_tlsa\":", v.has_matched_tlsa() ? TlsaJson(v.matched_tlsa()) : "null", ",\"mx\":[",
+      v.has_mx() ? HostJson(v.mx()) : "", "]}");
 }
 
 std::string PolicyText(const v1::ResolvePolicyResponse& p) {
@@ -92,10 +91,10 @@ std::string PolicyText(const v1::ResolvePolicyResponse& p) {
 }
 
 std::string VerdictText(const v1::VerifyPeerResponse& v) {
-  std::string out = absl::StrCat("domain         ", v.domain(), "\naction         ",
-                                 Token(v.action()), "\nauthenticated  ",
-                                 v.authenticated() ? "yes" : "no", "\nreason         ",
-                                 Token(v.reason()), "\ndetail         ", v.detail(), "\n");
+  std::string out =
+      absl::StrCat("domain         ", v.domain(), "\naction         ", Token(v.action()),
+                   "\nauthenticated  ", v.authenticated() ? "yes" : "no", "\nreason         ",
+                   Token(v.reason()), "\ndetail         ", v.detail(), "\n");
   if (v.has_matched_tlsa()) {
     absl::StrAppend(&out, "matched        TLSA ", TlsaText(v.matched_tlsa()), "\n");
   }
@@ -129,31 +128,30 @@ std::string RolloverJson(const std::string& domain, const Rollover& r) {
     std::vector<std::string> problems;
     for (const std::string& p : h.problems) problems.push_back(common::JsonString(p));
     hosts.push_back(absl::StrCat(
-        "{\"host\":", common::JsonString(h.host), ",\"next_published\":",
-        OptionalBool(h.next_published), ",\"current_published\":",
-        OptionalBool(h.current_published), ",\"tlsa_ttl\":", h.ttl,
+        "{\"host\":", common::JsonString(h.host),
+        ",\"next_published\":", OptionalBool(h.next_published),
+        ",\"current_published\":", OptionalBool(h.current_published), ",\"tlsa_ttl\":", h.ttl,
         ",\"signatures_expire_in_seconds\":",
         h.signatures_left ? absl::StrCat(absl::ToInt64Seconds(*h.signatures_left)) : "null",
         ",\"problems\":[", absl::StrJoin(problems, ","), "]}"));
   }
-  return absl::StrCat("{\"domain\":", common::JsonString(domain), ",\"safe\":",
-                      r.safe ? "true" : "false", ",\"reason\":", common::JsonString(r.reason),
-                      ",\"detail\":", common::JsonString(r.detail), ",\"hosts\":[",
-                      absl::StrJoin(hosts, ","), "]}");
+  return absl::StrCat(
+      "{\"domain\":", common::JsonString(domain), ",\"safe\":", r.safe ? "true" : "false",
+      ",\"reason\":", common::JsonString(r.reason), ",\"detail\":", common::JsonString(r.detail),
+      ",\"hosts\":[", absl::StrJoin(hosts, ","), "]}");
 }
 
 std::string RolloverText(const std::string& domain, const Rollover& r) {
-  std::string out = absl::StrCat("domain  ", domain, "\nverdict ", r.safe ? "safe" : "UNSAFE",
-                                 " (", r.reason, ")\ndetail  ", r.detail, "\n");
+  std::string out = absl::StrCat("domain  ", domain, "\nverdict ", r.safe ? "safe" : "UNSAFE", " (",
+                                 r.reason, ")\ndetail  ", r.detail, "\n");
   for (const HostRollover& h : r.hosts) {
-    absl::StrAppend(&out, "  ", h.host, "\n    next ", Said(h.next_published), ", current ",
-                    Said(h.current_published), ", TLSA TTL ", h.ttl, " s, RRSIGs expire in ",
-                    h.signatures_left ? absl::FormatDuration(absl::Trunc(*h.signatures_left,
-                                                                         absl::Minutes(1)))
-                                      : "-",
-                    h.problems.empty() ? "" : absl::StrCat("\n    problems ",
-                                                           absl::StrJoin(h.problems, ", ")),
-                    "\n");
+    absl::StrAppend(
+        &out, "  ", h.host, "\n    next ", Said(h.next_published), ", current ",
+        Said(h.current_published), ", TLSA TTL ", h.ttl, " s, RRSIGs expire in ",
+        h.signatures_left ? absl::FormatDuration(absl::Trunc(*h.signatures_left, absl::Minutes(1)))
+                          : "-",
+        h.problems.empty() ? "" : absl::StrCat("\n    problems ", absl::StrJoin(h.problems, ", ")),
+        "\n");
   }
   return out;
 }

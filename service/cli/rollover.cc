@@ -28,22 +28,26 @@ bool DataMatches(const tlsa::TlsaRecord& record, const std::string* der, const s
 
 }  // namespace
 
-absl::StatusOr<ServerMaterial> ReadServerMaterial(const std::string& flag, const std::string& path) {
+absl::StatusOr<ServerMaterial> ReadServerMaterial(const std::string& flag,
+                                                  const std::string& path) {
   absl::StatusOr<std::string> pem = common::ReadFileBounded(path, 1 << 20);
   if (!pem.ok()) return absl::InvalidArgumentError(absl::StrCat(flag, " ", pem.status().message()));
   ServerMaterial material;
   if (pem->find("-----BEGIN CERTIFICATE-----") == std::string::npos) {
     absl::StatusOr<std::string> spki = tlsa::SpkiFromPemKey(*pem);
     if (!spki.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat(flag, " ", path, ": ", spki.status().message()));
+      return absl::InvalidArgumentError(
+          absl::StrCat(flag, " ", path, ": ", spki.status().message()));
     }
     material.spki = *std::move(spki);
     return material;
   }
   absl::StatusOr<tlsa::DerChain> chain = tlsa::ReadPemChain(path);
-  if (!chain.ok()) return absl::InvalidArgumentError(absl::StrCat(flag, " ", chain.status().message()));
+  if (!chain.ok())
+    return absl::InvalidArgumentError(absl::StrCat(flag, " ", chain.status().message()));
   material.chain = *std::move(chain);
-  absl::StatusOr<std::string> spki = tlsa::AssociationData(material.chain[0], tlsa::kSpki, tlsa::kExact);
+  absl::StatusOr<std::string> spki =
+      tlsa::AssociationData(material.chain[0], tlsa::kSpki, tlsa::kExact);
   absl::StatusOr<absl::Time> not_after = tlsa::CertificateNotAfter(material.chain[0]);
   if (!spki.ok() || !not_after.ok()) {
     return absl::InvalidArgumentError(absl::StrCat(flag, " ", path, ": the leaf does not parse"));
@@ -104,7 +108,8 @@ Rollover CheckRollover(const v1::ResolvePolicyResponse& policy, const ServerMate
       if (!*h.current_published) {
         h.problems.push_back("current_key_not_published");
         problem("current_key_not_published",
-                absl::StrCat(h.host, ": no usable TLSA record names the current certificate: "
+                absl::StrCat(h.host,
+                             ": no usable TLSA record names the current certificate: "
                              "mail to it is deferred now"));
       }
     }
@@ -122,11 +127,12 @@ Rollover CheckRollover(const v1::ResolvePolicyResponse& policy, const ServerMate
       h.signatures_left = absl::FromUnixSeconds(host.tlsa_signatures_expire()) - now;
       if (*h.signatures_left < warn) {
         h.problems.push_back("tlsa_rrsig_expiring");
-        problem("tlsa_rrsig_expiring",
-                absl::StrCat(h.host, ": the RRSIGs over ", host.tlsa_base_domain(),
-                             "'s TLSA RRset expire in ",
-                             absl::FormatDuration(absl::Trunc(*h.signatures_left, absl::Minutes(1))),
-                             ": re-sign the zone"));
+        problem(
+            "tlsa_rrsig_expiring",
+            absl::StrCat(h.host, ": the RRSIGs over ", host.tlsa_base_domain(),
+                         "'s TLSA RRset expire in ",
+                         absl::FormatDuration(absl::Trunc(*h.signatures_left, absl::Minutes(1))),
+                         ": re-sign the zone"));
       }
     }
     out.hosts.push_back(std::move(h));
@@ -134,11 +140,10 @@ Rollover CheckRollover(const v1::ResolvePolicyResponse& policy, const ServerMate
   out.safe = out.reason.empty();
   if (out.safe) {
     out.reason = "safe";
-    out.detail = out.hosts.empty()
-                     ? "no DANE host: no TLSA record to keep in step"
-                     : next != nullptr
-                           ? "every DANE host publishes a record for the next certificate or key"
-                           : "nothing expires within the warning period";
+    out.detail = out.hosts.empty() ? "no DANE host: no TLSA record to keep in step"
+                 : next != nullptr
+                     ? "every DANE host publishes a record for the next certificate or key"
+                     : "nothing expires within the warning period";
   }
   return out;
 }

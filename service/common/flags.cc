@@ -60,22 +60,24 @@ FlagSet::FlagSet() {
 void FlagSet::String(std::string name, std::string* target, std::string value_name,
                      std::string help) {
   flags_.push_back({.name = std::move(name),
-                    .set = [target](std::string value) {
-                      *target = std::move(value);
-                      return absl::OkStatus();
-                    },
+                    .set =
+                        [target](std::string value) {
+                          *target = std::move(value);
+                          return absl::OkStatus();
+                        },
                     .value_name = std::move(value_name),
                     .help = std::move(help)});
 }
 
-void FlagSet::Repeated(std::string name, std::vector<std::string>* target,
-                       std::string value_name, std::string help) {
+void FlagSet::Repeated(std::string name, std::vector<std::string>* target, std::string value_name,
+                       std::string help) {
   flags_.push_back({.name = std::move(name),
                     .repeated = true,
-                    .set = [target](std::string value) {
-                      target->push_back(std::move(value));
-                      return absl::OkStatus();
-                    },
+                    .set =
+                        [target](std::string value) {
+                          target->push_back(std::move(value));
+                          return absl::OkStatus();
+                        },
                     .value_name = std::move(value_name),
                     .help = std::move(help)});
 }
@@ -88,20 +90,21 @@ void FlagSet::Bool(std::string name, bool* target, std::string help) {
 void FlagSet::Duration(std::string name, absl::Duration* target, absl::Duration min,
                        absl::Duration max, std::string help) {
   std::string flag = absl::StrCat("--", name);
-  flags_.push_back(
-      {.name = std::move(name),
-       .set = [target, min, max, flag = std::move(flag)](std::string value) {
-         absl::Duration parsed;
-         if (!absl::ParseDuration(value, &parsed) || parsed < min || parsed > max) {
-           return absl::InvalidArgumentError(
-               absl::StrCat(flag, " '", value, "': want a duration from ",
-                            absl::FormatDuration(min), " to ", absl::FormatDuration(max)));
-         }
-         *target = parsed;
-         return absl::OkStatus();
-       },
-       .value_name = "DURATION",
-       .help = std::move(help)});
+  flags_.push_back({.name = std::move(name),
+                    .set =
+                        [target, min, max, flag = std::move(flag)](std::string value) {
+                          absl::Duration parsed;
+                          if (!absl::ParseDuration(value, &parsed) || parsed < min ||
+                              parsed > max) {
+                            return absl::InvalidArgumentError(absl::StrCat(
+                                flag, " '", value, "': want a duration from ",
+                                absl::FormatDuration(min), " to ", absl::FormatDuration(max)));
+                          }
+                          *target = parsed;
+                          return absl::OkStatus();
+                        },
+                    .value_name = "DURATION",
+                    .help = std::move(help)});
 }
 
 void FlagSet::Count(std::string name, size_t* target, size_t min, size_t max, std::string help,
@@ -109,19 +112,20 @@ void FlagSet::Count(std::string name, size_t* target, size_t min, size_t max, st
   std::string flag = absl::StrCat("--", name);
   flags_.push_back(
       {.name = std::move(name),
-       .set = [target, min, max, base, flag = std::move(flag)](std::string value) {
-         size_t parsed = 0;
-         const char* end = value.data() + value.size();
-         const std::from_chars_result r = std::from_chars(value.data(), end, parsed, base);
-         if (value.empty() || r.ec != std::errc() || r.ptr != end || parsed < min ||
-             parsed > max) {
-           return absl::InvalidArgumentError(absl::StrCat(
-               flag, " '", value, "': want ", base == 8 ? "octal " : "",
-               base == 8 ? absl::StrFormat("%o..%o", min, max) : absl::StrCat(min, "..", max)));
-         }
-         *target = parsed;
-         return absl::OkStatus();
-       },
+       .set =
+           [target, min, max, base, flag = std::move(flag)](std::string value) {
+             size_t parsed = 0;
+             const char* end = value.data() + value.size();
+             const std::from_chars_result r = std::from_chars(value.data(), end, parsed, base);
+             if (value.empty() || r.ec != std::errc() || r.ptr != end || parsed < min ||
+                 parsed > max) {
+               return absl::InvalidArgumentError(absl::StrCat(
+                   flag, " '", value, "': want ", base == 8 ? "octal " : "",
+                   base == 8 ? absl::StrFormat("%o..%o", min, max) : absl::StrCat(min, "..", max)));
+             }
+             *target = parsed;
+             return absl::OkStatus();
+           },
        .value_name = base == 8 ? "OCTAL" : "N",
        .help = std::move(help)});
 }
@@ -133,8 +137,7 @@ const FlagSet::Flag* FlagSet::Find(const std::string& name) const {
   return nullptr;
 }
 
-absl::StatusOr<std::vector<std::string>> FlagSet::Parse(
-    const std::vector<std::string>& raw_args) {
+absl::StatusOr<std::vector<std::string>> FlagSet::Parse(const std::vector<std::string>& raw_args) {
   absl::StatusOr<std::vector<std::string>> expanded = ExpandFlagfiles(raw_args);
   if (!expanded.ok()) return expanded.status();
   const std::vector<std::string>& args = *expanded;
@@ -207,8 +210,8 @@ std::string FlagSet::Help() const {
   for (size_t i = 0; i < flags_.size(); ++i) {
     if (i == 0) {
       // The two every program takes.
-      for (const auto& [name, help] : {std::pair{"--help", "this text"},
-                                       std::pair{"--version", "the release, on one line"}}) {
+      for (const auto& [name, help] :
+           {std::pair{"--help", "this text"}, std::pair{"--version", "the release, on one line"}}) {
         absl::StrAppend(&out, "  ", name, std::string(width + 2 - 2 - strlen(name), ' '), help,
                         "\n");
       }

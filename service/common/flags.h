@@ -48,8 +48,8 @@ class FlagSet {
  private:
   struct Flag {
     std::string name;
-    bool is_bool = false;    // takes no value (or =true/=false)
-    bool repeated = false;   // for help
+    bool is_bool = false;                                // takes no value (or =true/=false)
+    bool repeated = false;                               // for help
     std::function<absl::Status(std::string value)> set;  // not for bools
     bool* bool_target = nullptr;
     std::string value_name;

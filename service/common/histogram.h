@@ -16,9 +16,8 @@ namespace danegate::common {
 // A latency histogram with fixed buckets (seconds).
 class Histogram {
  public:
-  static constexpr std::array<double, 14> kBounds = {0.0001, 0.00025, 0.0005, 0.001, 0.0025,
-                                                     0.005,  0.01,    0.025,  0.05,  0.1,
-                                                     0.25,   0.5,     1,      5};
+  static constexpr std::array<double, 14> kBounds = {
+      0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5};
   void Observe(absl::Duration d);
   // Appends the _bucket/_sum/_count lines for `name` with `labels` ("" or
   // `a="b"` pairs without braces).

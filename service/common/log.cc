@@ -16,8 +16,8 @@ std::string NowRfc3339() {
 
 void Log(absl::string_view level, absl::string_view message,
          std::initializer_list<LogField> fields) {
-  std::string line = absl::StrCat("{\"time\":\"", NowRfc3339(), "\",\"level\":",
-                                  JsonString(level), ",\"msg\":", JsonString(message));
+  std::string line = absl::StrCat("{\"time\":\"", NowRfc3339(), "\",\"level\":", JsonString(level),
+                                  ",\"msg\":", JsonString(message));
   for (const LogField& field : fields) {
     absl::StrAppend(&line, ",", JsonString(field.first), ":", JsonString(field.second));
   }

@@ -47,10 +47,10 @@ absl::StatusOr<std::unique_ptr<MetricsHttpServer>> MetricsHttpServer::Start(
   unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
   if (address->family() == AF_INET6) flags |= MHD_USE_IPv6;
   std::unique_ptr<MetricsHttpServer> server(new MetricsHttpServer(std::move(render)));
-  server->daemon_ = MHD_start_daemon(
-      flags, port, nullptr, nullptr, &Handle,
-      const_cast<Render*>(&server->render_), MHD_OPTION_SOCK_ADDR, &address->storage,
-      MHD_OPTION_CONNECTION_LIMIT, 64u, MHD_OPTION_CONNECTION_TIMEOUT, 10u, MHD_OPTION_END);
+  server->daemon_ = MHD_start_daemon(flags, port, nullptr, nullptr, &Handle,
+                                     const_cast<Render*>(&server->render_), MHD_OPTION_SOCK_ADDR,
+                                     &address->storage, MHD_OPTION_CONNECTION_LIMIT, 64u,
+                                     MHD_OPTION_CONNECTION_TIMEOUT, 10u, MHD_OPTION_END);
   if (server->daemon_ == nullptr) {
     return absl::UnavailableError(absl::StrCat("--metrics-listen ", listen, ": cannot listen"));
   }

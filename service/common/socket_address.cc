@@ -12,9 +12,8 @@
 namespace danegate::common {
 
 uint16_t SocketAddress::port() const {
-  return ntohs(family() == AF_INET6
-                   ? reinterpret_cast<const sockaddr_in6*>(&storage)->sin6_port
-                   : reinterpret_cast<const sockaddr_in*>(&storage)->sin_port);
+  return ntohs(family() == AF_INET6 ? reinterpret_cast<const sockaddr_in6*>(&storage)->sin6_port
+                                    : reinterpret_cast<const sockaddr_in*>(&storage)->sin_port);
 }
 
 bool SocketAddress::loopback() const {

@@ -44,8 +44,7 @@ absl::Status WaitReady(int fd, short events, absl::Time deadline) {
   }
 }
 
-absl::StatusOr<Socket> ConnectStream(const sockaddr* address, socklen_t size,
-                                     absl::Time deadline) {
+absl::StatusOr<Socket> ConnectStream(const sockaddr* address, socklen_t size, absl::Time deadline) {
   Socket s(socket(address->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
   if (s.fd() < 0) return absl::UnavailableError(absl::StrCat("socket: ", Errno(errno)));
   if (connect(s.fd(), address, size) == 0) return s;

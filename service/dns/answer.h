@@ -39,7 +39,7 @@ struct DnsAnswer {
   // Earliest RRSIG expiration among the signatures of the answer (never
   // cache past it); InfiniteFuture when unsigned.
   absl::Time valid_until = absl::InfiniteFuture();
-  std::string error;           // why, when status is kFailure
+  std::string error;  // why, when status is kFailure
 
   // Exactly one of these is filled, according to the question's type (a
   // CNAME question fills canonical_name with the alias's target).

@@ -16,8 +16,8 @@ absl::Duration CachingResolver::Lifetime(const DnsAnswer& answer, absl::Time now
       answer.dnssec == DnssecState::kIndeterminate) {
     return limits_.failure_ttl;
   }
-  const absl::Duration cap = answer.status == LookupStatus::kOk ? limits_.max_ttl
-                                                                : limits_.max_negative_ttl;
+  const absl::Duration cap =
+      answer.status == LookupStatus::kOk ? limits_.max_ttl : limits_.max_negative_ttl;
   absl::Duration lifetime = std::min(absl::Seconds(answer.ttl), cap);
   // Never past the signatures' expiry.
   lifetime = std::min(lifetime, answer.valid_until - now);

@@ -104,8 +104,8 @@ uint32_t NegativeTtl(getdns_dict* reply) {
     getdns_dict* rr = nullptr;
     uint32_t type = 0, rr_ttl = 0, minimum = 0;
     if (getdns_list_get_dict(authority, i, &rr) == GETDNS_RETURN_GOOD &&
-        getdns_dict_get_int(rr, "type", &type) == GETDNS_RETURN_GOOD &&
-        type == GETDNS_RRTYPE_SOA && getdns_dict_get_int(rr, "ttl", &rr_ttl) == GETDNS_RETURN_GOOD &&
+        getdns_dict_get_int(rr, "type", &type) == GETDNS_RETURN_GOOD && type == GETDNS_RRTYPE_SOA &&
+        getdns_dict_get_int(rr, "ttl", &rr_ttl) == GETDNS_RETURN_GOOD &&
         getdns_dict_get_int(rr, "/rdata/minimum", &minimum) == GETDNS_RETURN_GOOD) {
       ttl = std::min({ttl, rr_ttl, minimum});
     }
@@ -196,9 +196,9 @@ DnsAnswer AnswerFromReply(const std::string& qname, RrType type, DnssecState dns
     // A failed lookup proves nothing, secure or not (whatever the resolver
     // said of the empty reply).
     answer.dnssec = DnssecState::kIndeterminate;
-    answer.error = absl::StrCat("rcode ", rcode == GETDNS_RCODE_SERVFAIL ? "SERVFAIL"
+    answer.error = absl::StrCat("rcode ", rcode == GETDNS_RCODE_SERVFAIL  ? "SERVFAIL"
                                           : rcode == GETDNS_RCODE_REFUSED ? "REFUSED"
-                                                                         : absl::StrCat(rcode));
+                                                                          : absl::StrCat(rcode));
     return answer;
   }
 
@@ -288,7 +288,6 @@ DnsAnswer AnswerFromReply(const std::string& qname, RrType type, DnssecState dns
   answer.valid_until = EarliestSignatureExpiry(reply);
   return answer;
 }
-
 
 DnsAnswer AnswerFromWire(const std::string& qname, RrType type, DnssecState dnssec,
                          const unsigned char* wire, size_t size) {

@@ -44,8 +44,8 @@ absl::StatusOr<ListPtr> UpstreamList(const std::vector<Upstream>& upstreams) {
     if (inet_pton(family, u.address.c_str(), addr) != 1) {
       return absl::InvalidArgumentError(absl::StrCat("--upstream ", u.ToString(), ": bad address"));
     }
-    getdns_bindata type{4, const_cast<uint8_t*>(reinterpret_cast<const uint8_t*>(
-                               u.ipv6 ? "IPv6" : "IPv4"))};
+    getdns_bindata type{
+        4, const_cast<uint8_t*>(reinterpret_cast<const uint8_t*>(u.ipv6 ? "IPv6" : "IPv4"))};
     getdns_bindata data{u.ipv6 ? 16u : 4u, addr};
     DictPtr dict(getdns_dict_create());
     getdns_dict_set_bindata(dict.get(), "address_type", &type);
@@ -91,7 +91,8 @@ DnsAnswer AnswerFromResponse(const std::string& qname, RrType type,
   if (getdns_dict_get_list(response, "replies_tree", &replies) != GETDNS_RETURN_GOOD ||
       getdns_list_get_length(replies, &reply_count) != GETDNS_RETURN_GOOD || reply_count == 0 ||
       getdns_list_get_dict(replies, 0, &reply) != GETDNS_RETURN_GOOD) {
-    answer.error = absl::StrCat("no reply (", getdns_get_errorstr_by_id(static_cast<uint16_t>(status)), ")");
+    answer.error =
+        absl::StrCat("no reply (", getdns_get_errorstr_by_id(static_cast<uint16_t>(status)), ")");
     return answer;
   }
   uint32_t dnssec_status = GETDNS_DNSSEC_INDETERMINATE;
@@ -138,9 +139,8 @@ class GetdnsResolver::Loop {
     }
     loop_ = loop;
     wake_event_ = getdns_eventloop_event{this, &Loop::OnWake, nullptr, nullptr, nullptr};
-    if (getdns_return_t rc = loop_->vmt->schedule(loop_, wake_fd_,
-                                                   std::numeric_limits<uint64_t>::max(),
-                                                   &wake_event_);
+    if (getdns_return_t rc = loop_->vmt->schedule(
+            loop_, wake_fd_, std::numeric_limits<uint64_t>::max(), &wake_event_);
         rc != GETDNS_RETURN_GOOD) {
       return GetdnsError("scheduling the wake-up event", rc);
     }
@@ -200,10 +200,9 @@ class GetdnsResolver::Loop {
     for (Request& request : batch) {
       auto* in_flight = new InFlight{request.name, request.type, std::move(request.done)};
       getdns_transaction_t id = 0;
-      getdns_return_t rc =
-          getdns_general(context_.get(), in_flight->name.c_str(),
-                         static_cast<uint16_t>(in_flight->type), extensions_.get(), in_flight,
-                         &id, &Loop::OnResponse);
+      getdns_return_t rc = getdns_general(context_.get(), in_flight->name.c_str(),
+                                          static_cast<uint16_t>(in_flight->type), extensions_.get(),
+                                          in_flight, &id, &Loop::OnResponse);
       if (rc != GETDNS_RETURN_GOOD) {
         Fail({in_flight->name, in_flight->type, std::move(in_flight->done)},
              absl::StrCat("getdns: ", getdns_get_errorstr_by_id(rc)));
@@ -279,8 +278,8 @@ absl::StatusOr<std::unique_ptr<GetdnsResolver>> GetdnsResolver::Create(
       return GetdnsError("getdns_context_set_upstream_recursive_servers", rc);
     }
   }
-  if (getdns_return_t rc = getdns_context_set_dnssec_trust_anchors(context.get(),
-                                                                       anchors->records.get());
+  if (getdns_return_t rc =
+          getdns_context_set_dnssec_trust_anchors(context.get(), anchors->records.get());
       rc != GETDNS_RETURN_GOOD) {
     return GetdnsError("getdns_context_set_dnssec_trust_anchors", rc);
   }

@@ -28,15 +28,14 @@ std::string Printable(char c) {
 
 }  // namespace
 
-absl::StatusOr<std::string> CanonicalMailName(absl::string_view name,
-                                              absl::string_view field) {
+absl::StatusOr<std::string> CanonicalMailName(absl::string_view name, absl::string_view field) {
   if (name.empty()) return Invalid(field, "empty name");
   absl::string_view body = name;
   absl::ConsumeSuffix(&body, ".");
   if (body.empty()) return Invalid(field, "the root is not a mail domain");
   if (body.size() > kMaxNameLength) {
-    return Invalid(field, absl::StrCat("name is ", body.size(), " octets; the limit is ",
-                                       kMaxNameLength));
+    return Invalid(field,
+                   absl::StrCat("name is ", body.size(), " octets; the limit is ", kMaxNameLength));
   }
   int label_index = 0;
   absl::string_view last_label;
@@ -54,15 +53,13 @@ absl::StatusOr<std::string> CanonicalMailName(absl::string_view name,
         std::string hint = static_cast<unsigned char>(c) >= 0x80
                                ? " (use the A-label form of internationalised names)"
                                : "";
-        return Invalid(field, absl::StrCat("label ", label_index, " contains ",
-                                           Printable(c),
-                                           "; only letters, digits, '-' and '_' are allowed",
-                                           hint));
+        return Invalid(field,
+                       absl::StrCat("label ", label_index, " contains ", Printable(c),
+                                    "; only letters, digits, '-' and '_' are allowed", hint));
       }
     }
     if (label.front() == '-' || label.back() == '-') {
-      return Invalid(field,
-                     absl::StrCat("label ", label_index, " starts or ends with '-'"));
+      return Invalid(field, absl::StrCat("label ", label_index, " starts or ends with '-'"));
     }
     last_label = label;
   }

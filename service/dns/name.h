@@ -11,7 +11,7 @@
 
 namespace danegate::dns {
 
-inline constexpr size_t kMaxNameLength = 253;   // presentation form, no final dot
+inline constexpr size_t kMaxNameLength = 253;  // presentation form, no final dot
 inline constexpr size_t kMaxLabelLength = 63;
 
 // Returns `name` in canonical form (ASCII lower-case, no trailing dot) if it
@@ -20,8 +20,7 @@ inline constexpr size_t kMaxLabelLength = 63;
 // hosts), no leading or trailing hyphen, at most 253 octets, at least two
 // labels, and a top-level label that is not all digits (so IP literals are
 // refused). Otherwise InvalidArgument whose message starts with `field`.
-absl::StatusOr<std::string> CanonicalMailName(absl::string_view name,
-                                              absl::string_view field);
+absl::StatusOr<std::string> CanonicalMailName(absl::string_view name, absl::string_view field);
 
 // Returns the TLSA owner name for `host` (canonical) and TCP `port`:
 // "_PORT._tcp.HOST" (RFC 6698 §3).

@@ -5,8 +5,8 @@
 
 #include <cstdint>
 #include <string>
-#include "absl/strings/string_view.h"
 #include <vector>
+#include "absl/strings/string_view.h"
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -29,7 +29,7 @@ struct ResolverConfig {
   enum class Backend { kUnbound, kGetdns };
   Mode mode = Mode::kRecursive;
   Backend backend = Backend::kUnbound;
-  std::vector<Upstream> upstreams;          // stub mode only
+  std::vector<Upstream> upstreams;  // stub mode only
   std::string trust_anchor_file = kSystemRootAnchor;
   absl::Duration timeout = absl::Seconds(5);  // per query
 };

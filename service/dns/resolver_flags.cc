@@ -34,8 +34,8 @@ absl::StatusOr<ResolverConfig> ResolverConfigFrom(const ResolverFlagValues& valu
   }
   config.trust_anchor_file = values.trust_anchor;
   if (!absl::ParseDuration(values.dns_timeout, &config.timeout)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--dns-timeout '", values.dns_timeout, "': want a duration such as 2s or 500ms"));
+    return absl::InvalidArgumentError(absl::StrCat("--dns-timeout '", values.dns_timeout,
+                                                   "': want a duration such as 2s or 500ms"));
   }
   if (absl::Status s = CheckResolverConfig(config); !s.ok()) return s;
   return config;

@@ -49,7 +49,8 @@ DnsAnswer Failed(const std::string& name, std::string why) {
 // Translates a libunbound result: the message is read like getdns's, with
 // libunbound's own verdict as the DNSSEC state.
 DnsAnswer AnswerFromResult(const std::string& name, RrType type, int err, ub_result* result) {
-  if (err != 0 || result == nullptr) return Failed(name, absl::StrCat("unbound: ", ub_strerror(err)));
+  if (err != 0 || result == nullptr)
+    return Failed(name, absl::StrCat("unbound: ", ub_strerror(err)));
   const DnssecState dnssec = result->secure  ? DnssecState::kSecure
                              : result->bogus ? DnssecState::kBogus
                                              : DnssecState::kInsecure;
@@ -91,7 +92,9 @@ class UnboundResolver::Loop {
     close(wake_fd_);
   }
 
-  void Start() { thread_ = std::thread([this] { Run(); }); }
+  void Start() {
+    thread_ = std::thread([this] { Run(); });
+  }
 
   void Stop() {
     {
@@ -105,8 +108,8 @@ class UnboundResolver::Loop {
     {
       absl::MutexLock lock(&mu_);
       if (!stopping_) {
-        queue_.push_back(Pending{std::move(name), type, std::move(done),
-                                 absl::Now() + timeout_, 0, this});
+        queue_.push_back(
+            Pending{std::move(name), type, std::move(done), absl::Now() + timeout_, 0, this});
         Wake();
         return;
       }
@@ -151,9 +154,9 @@ class UnboundResolver::Loop {
     for (Pending& request : batch) {
       auto pending = std::make_unique<Pending>(std::move(request));
       int id = 0;
-      const int rc = ub_resolve_async(context_.get(), pending->name.c_str(),
-                                      static_cast<int>(pending->type), 1 /* IN */, pending.get(),
-                                      &Loop::OnResult, &id);
+      const int rc =
+          ub_resolve_async(context_.get(), pending->name.c_str(), static_cast<int>(pending->type),
+                           1 /* IN */, pending.get(), &Loop::OnResult, &id);
       if (rc != 0) {
         std::move(pending->done)(Failed(pending->name, absl::StrCat("unbound: ", ub_strerror(rc))));
         continue;
@@ -239,8 +242,7 @@ absl::StatusOr<std::unique_ptr<UnboundResolver>> UnboundResolver::Create(
   // A thread inside this process (not a forked one) does libunbound's work.
   if (int rc = ub_ctx_async(context.get(), 1); rc != 0) return UnboundError("ub_ctx_async", rc);
   // Never /etc/hosts or resolv.conf: only what the flags say.
-  for (const auto& [option, value] :
-       std::vector<std::pair<const char*, const char*>>{
+  for (const auto& [option, value] : std::vector<std::pair<const char*, const char*>>{
            {"verbosity:", "0"},
            {"use-syslog:", "no"},
            {"msg-cache-size:", "4m"},

@@ -41,8 +41,11 @@ class HostJob : public std::enable_shared_from_this<HostJob> {
  public:
   HostJob(dns::Resolver& resolver, MxCandidate candidate, uint16_t port, Cancelled cancelled,
           HostCallback done)
-      : resolver_(resolver), candidate_(std::move(candidate)), port_(port),
-        cancelled_(std::move(cancelled)), done_(std::move(done)) {}
+      : resolver_(resolver),
+        candidate_(std::move(candidate)),
+        port_(port),
+        cancelled_(std::move(cancelled)),
+        done_(std::move(done)) {}
 
   void Start() {
     if (StopIfCancelled()) return;
@@ -95,10 +98,9 @@ class HostJob : public std::enable_shared_from_this<HostJob> {
   void LookupTlsa(size_t index) {
     if (StopIfCancelled()) return;
     auto self = shared_from_this();
-    resolver_.Lookup(dns::TlsaOwnerName(bases_[index], port_), RrType::kTlsa,
-                     [self, index](DnsAnswer answer) mutable {
-                       self->OnTlsa(index, std::move(answer));
-                     });
+    resolver_.Lookup(
+        dns::TlsaOwnerName(bases_[index], port_), RrType::kTlsa,
+        [self, index](DnsAnswer answer) mutable { self->OnTlsa(index, std::move(answer)); });
   }
 
   void OnTlsa(size_t index, DnsAnswer answer) {
@@ -129,8 +131,7 @@ class HostJob : public std::enable_shared_from_this<HostJob> {
            answer.dnssec != dns::DnssecState::kInsecure)) {
         continue;
       }
-      host.addresses.insert(host.addresses.end(), answer.addresses.begin(),
-                            answer.addresses.end());
+      host.addresses.insert(host.addresses.end(), answer.addresses.begin(), answer.addresses.end());
     }
     std::move(done_)(std::move(host));
   }
@@ -151,8 +152,12 @@ class PolicyJob : public std::enable_shared_from_this<PolicyJob> {
  public:
   PolicyJob(dns::Resolver& resolver, const Options& options, std::string domain, uint16_t port,
             Cancelled cancelled, PolicyCallback done)
-      : resolver_(resolver), options_(options), domain_(std::move(domain)), port_(port),
-        cancelled_(std::move(cancelled)), done_(std::move(done)) {}
+      : resolver_(resolver),
+        options_(options),
+        domain_(std::move(domain)),
+        port_(port),
+        cancelled_(std::move(cancelled)),
+        done_(std::move(done)) {}
 
   void Start() {
     if (IsCancelled(cancelled_)) {
@@ -240,8 +245,7 @@ policy::PeerVerdict Judge(const tlsa::DaneMatcher& matcher, const policy::Domain
 
 }  // namespace
 
-DaneEngine::DaneEngine(dns::Resolver& resolver, const tlsa::DaneMatcher& matcher,
-                       Options options)
+DaneEngine::DaneEngine(dns::Resolver& resolver, const tlsa::DaneMatcher& matcher, Options options)
     : resolver_(resolver), matcher_(matcher), options_(options) {}
 
 void DaneEngine::ResolvePolicy(std::string domain, uint16_t port, PolicyCallback done,

@@ -71,7 +71,7 @@ std::optional<HostPolicy> UnreachableIfUntrusted(const MxCandidate& c, const Dns
 }  // namespace
 
 absl::StatusOr<InsecureMxPolicy> ParseInsecureMxPolicy(absl::string_view flag,
-                                                      absl::string_view text) {
+                                                       absl::string_view text) {
   if (text == "dane") return InsecureMxPolicy::kDane;
   if (text == "may") return InsecureMxPolicy::kMay;
   return absl::InvalidArgumentError(absl::StrCat(flag, " '", text, "': want dane or may"));
@@ -96,9 +96,9 @@ MxPlan PlanFromMx(absl::string_view domain, uint16_t port, const DnsAnswer& mx) 
     return plan;
   }
   if (mx.status == LookupStatus::kNxDomain) {
-    plan.decided = Decided(domain, port, Action::kReject, Reason::kDomainNotFound,
-                           absl::StrCat("domain does not exist (", dns::DnssecStateName(mx.dnssec),
-                                        " NXDOMAIN)"));
+    plan.decided = Decided(
+        domain, port, Action::kReject, Reason::kDomainNotFound,
+        absl::StrCat("domain does not exist (", dns::DnssecStateName(mx.dnssec), " NXDOMAIN)"));
     return plan;
   }
   if (mx.status == LookupStatus::kNoData) {
@@ -124,11 +124,10 @@ MxPlan PlanFromMx(absl::string_view domain, uint16_t port, const DnsAnswer& mx) 
   for (const dns::MxRecord& record : records) {
     absl::StatusOr<std::string> name = dns::CanonicalMailName(record.exchange, "MX host");
     const std::string host = name.ok() ? *name : record.exchange;
-    const bool seen =
-        std::any_of(plan.candidates.begin(), plan.candidates.end(),
-                    [&](const MxCandidate& c) { return c.host == host; }) ||
-        std::any_of(plan.invalid_hosts.begin(), plan.invalid_hosts.end(),
-                    [&](const HostPolicy& h) { return h.host == host; });
+    const bool seen = std::any_of(plan.candidates.begin(), plan.candidates.end(),
+                                  [&](const MxCandidate& c) { return c.host == host; }) ||
+                      std::any_of(plan.invalid_hosts.begin(), plan.invalid_hosts.end(),
+                                  [&](const HostPolicy& h) { return h.host == host; });
     if (seen) continue;
     if (plan.candidates.size() + plan.invalid_hosts.size() == kMaxMxHosts) {
       ++dropped;
@@ -191,8 +190,7 @@ std::optional<HostPolicy> DecideFromAddresses(const MxCandidate& c, const DnsAns
   for (const DnsAnswer* answer : {&a, &aaaa}) {
     if (answer->status != LookupStatus::kFailure && !Untrustworthy(*answer) &&
         answer->dnssec == DnssecState::kInsecure) {
-      return MakeHost(c, DnssecState::kInsecure, TlsMode::kOpportunistic,
-                      Reason::kInsecureNoDane,
+      return MakeHost(c, DnssecState::kInsecure, TlsMode::kOpportunistic, Reason::kInsecureNoDane,
                       absl::StrCat("address records of ", c.host,
                                    " are not DNSSEC-signed: no DANE (RFC 7672 section 2.2.2)"));
     }
@@ -243,8 +241,8 @@ std::optional<HostPolicy> DecideFromAlias(const MxCandidate& c, HostPolicy decid
 
 bool TryNextTlsaBase(const DnsAnswer& tlsa) {
   if (tlsa.status == LookupStatus::kFailure || Untrustworthy(tlsa)) return false;
-  return tlsa.dnssec == DnssecState::kInsecure ||
-         tlsa.status == LookupStatus::kNoData || tlsa.status == LookupStatus::kNxDomain;
+  return tlsa.dnssec == DnssecState::kInsecure || tlsa.status == LookupStatus::kNoData ||
+         tlsa.status == LookupStatus::kNxDomain;
 }
 
 HostPolicy DecideFromTlsa(const MxCandidate& c, absl::string_view base_domain,
@@ -290,9 +288,9 @@ HostPolicy HostFromTrustedTlsa(absl::string_view host_name, std::vector<tlsa::Tl
   }
   HostPolicy host;
   if (usable > 0) {
-    host = MakeHost({std::string(host_name), 0}, DnssecState::kSecure, TlsMode::kDane,
-                    Reason::kDaneRequired,
-                    absl::StrCat(usable, " usable TLSA record(s): TLS and a matching chain required"));
+    host = MakeHost(
+        {std::string(host_name), 0}, DnssecState::kSecure, TlsMode::kDane, Reason::kDaneRequired,
+        absl::StrCat(usable, " usable TLSA record(s): TLS and a matching chain required"));
   } else {
     // RFC 7672 §2.2: a secure RRset with no usable record still means the
     // server supports TLS: mandatory, unauthenticated.
@@ -332,9 +330,9 @@ DomainPolicy DecideDomain(absl::string_view domain, uint16_t port, std::vector<H
                      absl::StrCat(reachable, " of ", hosts.size(), " MX host(s) usable; first: ",
                                   usable->host, " (", TlsModeName(usable->tls), ")"));
   } else if (!hosts.empty()) {
-    policy = Decided(domain, port, Action::kDefer, hosts.front().reason,
-                     absl::StrCat("no usable MX host; first: ", hosts.front().host, ": ",
-                                  hosts.front().detail));
+    policy = Decided(
+        domain, port, Action::kDefer, hosts.front().reason,
+        absl::StrCat("no usable MX host; first: ", hosts.front().host, ": ", hosts.front().detail));
   } else {
     policy = Decided(domain, port, Action::kDefer, Reason::kDnsFailure, "no MX host");
   }
@@ -345,8 +343,8 @@ DomainPolicy DecideDomain(absl::string_view domain, uint16_t port, std::vector<H
 
 std::vector<std::string> ReferenceNames(const DomainPolicy& policy, const HostPolicy& host) {
   std::vector<std::string> names;
-  for (const std::string* name : {&host.tlsa_base_domain, &host.host, &policy.domain,
-                                  &policy.canonical_domain}) {
+  for (const std::string* name :
+       {&host.tlsa_base_domain, &host.host, &policy.domain, &policy.canonical_domain}) {
     if (name->empty()) continue;
     if (std::none_of(names.begin(), names.end(),
                      [&](const std::string& n) { return dns::SameName(n, *name); })) {
@@ -404,15 +402,10 @@ PeerVerdict DecidePeer(const DomainPolicy& policy, absl::string_view mx_host,
   verdict.reason = host->reason;
   verdict.detail = absl::StrCat(host->host, " (", TlsModeName(host->tls), "): ", host->detail);
   switch (host->tls) {
-    case TlsMode::kUnreachable:
-      verdict.action = Action::kDefer;
-      return verdict;
+    case TlsMode::kUnreachable: verdict.action = Action::kDefer; return verdict;
     case TlsMode::kOpportunistic:
-    case TlsMode::kMandatory:
-      verdict.action = Action::kDeliver;
-      return verdict;
-    case TlsMode::kDane:
-      break;
+    case TlsMode::kMandatory: verdict.action = Action::kDeliver; return verdict;
+    case TlsMode::kDane: break;
   }
   if (match != nullptr && match->matched && match->record.has_value()) {
     verdict.action = Action::kDeliver;
@@ -425,9 +418,8 @@ PeerVerdict DecidePeer(const DomainPolicy& policy, absl::string_view mx_host,
   }
   verdict.action = Action::kDefer;
   verdict.reason = Reason::kDaneMismatch;
-  verdict.detail = absl::StrCat("chain matches no usable TLSA record of ",
-                                host->tlsa_base_domain, match ? ": " : "",
-                                match ? match->detail : "");
+  verdict.detail = absl::StrCat("chain matches no usable TLSA record of ", host->tlsa_base_domain,
+                                match ? ": " : "", match ? match->detail : "");
   return verdict;
 }
 

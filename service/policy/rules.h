@@ -35,17 +35,17 @@ enum class InsecureMxPolicy { kDane, kMay };
 
 // Parses "dane" or "may"; InvalidArgument naming `flag` otherwise.
 absl::StatusOr<InsecureMxPolicy> ParseInsecureMxPolicy(absl::string_view flag,
-                                                      absl::string_view text);
+                                                       absl::string_view text);
 
 // What the MX answer tells: either the domain is decided already, or the
 // hosts to evaluate, and whether the MX RRset was secure.
 struct MxPlan {
   std::optional<DomainPolicy> decided;
   dns::DnssecState mx_dnssec = dns::DnssecState::kIndeterminate;
-  std::string canonical_domain;             // the domain's CNAME expansion, if any
-  std::vector<MxCandidate> candidates;      // hosts to evaluate, by preference
-  std::vector<HostPolicy> invalid_hosts;    // MX targets that are not host names
-  std::string note;                         // e.g. hosts dropped over the limit
+  std::string canonical_domain;           // the domain's CNAME expansion, if any
+  std::vector<MxCandidate> candidates;    // hosts to evaluate, by preference
+  std::vector<HostPolicy> invalid_hosts;  // MX targets that are not host names
+  std::string note;                       // e.g. hosts dropped over the limit
 };
 
 // Applies the MX rules (RFC 7672 §2.2.1, RFC 7505, RFC 5321 §5.1) to the MX
@@ -68,8 +68,7 @@ HostPolicy HostBehindInsecureMx(const MxCandidate& candidate);
 // Returns the host's policy when its A/AAAA answers decide it (failure,
 // bogus, no address, insecure → no DANE), or nullopt when they are secure
 // and the TLSA records must be looked up (RFC 7672 §2.2.2).
-std::optional<HostPolicy> DecideFromAddresses(const MxCandidate& candidate,
-                                              const dns::DnsAnswer& a,
+std::optional<HostPolicy> DecideFromAddresses(const MxCandidate& candidate, const dns::DnsAnswer& a,
                                               const dns::DnsAnswer& aaaa);
 
 // Returns the host's CNAME-expanded name from its address answers when it
@@ -80,8 +79,7 @@ std::string ExpandedHostName(const MxCandidate& candidate, const dns::DnsAnswer&
 // Returns the TLSA base domains to try, in order (RFC 7672 §2.2.2): the
 // CNAME-expanded host name from the address answers first, then the MX host
 // name itself when it differs.
-std::vector<std::string> TlsaBaseDomains(const MxCandidate& candidate,
-                                         const dns::DnsAnswer& a,
+std::vector<std::string> TlsaBaseDomains(const MxCandidate& candidate, const dns::DnsAnswer& a,
                                          const dns::DnsAnswer& aaaa);
 
 // RFC 7672 §2.2.2: a host whose addresses are insecure but were reached

@@ -44,12 +44,11 @@ void AuditLog::WriteOut() {
     uint64_t dropped = 0;
     {
       absl::MutexLock lock(&mu_);
-      mu_.AwaitWithTimeout(absl::Condition(
-                               +[](AuditLog* l) ABSL_EXCLUSIVE_LOCKS_REQUIRED(l->mu_) {
-                                 return l->stopping_;
-                               },
-                               this),
-                           kFlushInterval);
+      mu_.AwaitWithTimeout(
+          absl::Condition(
+              +[](AuditLog* l) ABSL_EXCLUSIVE_LOCKS_REQUIRED(l->mu_) { return l->stopping_; },
+              this),
+          kFlushInterval);
       last = stopping_;
       out.swap(buffer_);
       dropped = std::exchange(dropped_since_report_, 0);

@@ -21,12 +21,12 @@
 namespace danegate::server {
 
 struct AuditRecord {
-  std::string rpc;      // "ResolvePolicy" / "VerifyPeer"
-  std::string client;   // certificate name, or peer address
+  std::string rpc;     // "ResolvePolicy" / "VerifyPeer"
+  std::string client;  // certificate name, or peer address
   std::string domain;
   std::string mx_host;  // VerifyPeer only
   uint16_t port = 25;
-  std::string action;   // deliver/defer/reject, or "error"
+  std::string action;  // deliver/defer/reject, or "error"
   std::string reason;
   bool authenticated = false;
   std::optional<tlsa::TlsaRecord> matched;

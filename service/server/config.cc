@@ -82,12 +82,11 @@ absl::StatusOr<ParsedFlags> ParseServerFlags(const std::vector<std::string>& arg
                  "longest time an answer is kept (default 6h)");
   flags.Duration("cache-max-negative-ttl", &c.cache.max_negative_ttl, absl::ZeroDuration(),
                  absl::Hours(3), "longest time a denial (NODATA, NXDOMAIN) is kept (default 5m)");
-  flags.Duration("cache-failure-ttl", &c.cache.failure_ttl, absl::ZeroDuration(),
-                 absl::Minutes(5), "time a failed or bogus answer is kept (default 2s)");
+  flags.Duration("cache-failure-ttl", &c.cache.failure_ttl, absl::ZeroDuration(), absl::Minutes(5),
+                 "time a failed or bogus answer is kept (default 2s)");
   flags.Duration("grace-period", &c.grace_period, absl::ZeroDuration(), absl::Minutes(10),
                  "on SIGTERM, time given to RPCs in flight (default 10s)");
-  flags.Duration("health-interval", &c.health_interval, absl::Milliseconds(100),
-                 absl::Minutes(10),
+  flags.Duration("health-interval", &c.health_interval, absl::Milliseconds(100), absl::Minutes(10),
                  "interval of the resolver self-check behind the health status (default 5s)");
   flags.Count("max-request-bytes", &c.max_request_bytes, 1024, 4 * 1024 * 1024,
               absl::StrCat("largest request accepted (default ", kDefaultMaxRequestBytes, ")"));
@@ -128,7 +127,8 @@ absl::StatusOr<ParsedFlags> ParseServerFlags(const std::vector<std::string>& arg
     return parsed;
   }
   if (!positional->empty()) {
-    return absl::InvalidArgumentError(absl::StrCat("unexpected argument '", positional->front(), "'"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("unexpected argument '", positional->front(), "'"));
   }
 
   if (absl::Status s = CheckListenAddress("--listen", c.listen); !s.ok()) return s;
@@ -159,10 +159,9 @@ absl::StatusOr<ParsedFlags> ParseServerFlags(const std::vector<std::string>& arg
   }
   // Read once here so that a bad path fails at start, not at the first
   // handshake; gRPC reads them again on every change.
-  for (const auto& [flag, path, out] :
-       {std::tuple{"--tls-cert", &tls_cert, &c.tls_cert_file},
-        std::tuple{"--tls-key", &tls_key, &c.tls_key_file},
-        std::tuple{"--client-ca", &client_ca, &c.client_ca_file}}) {
+  for (const auto& [flag, path, out] : {std::tuple{"--tls-cert", &tls_cert, &c.tls_cert_file},
+                                        std::tuple{"--tls-key", &tls_key, &c.tls_key_file},
+                                        std::tuple{"--client-ca", &client_ca, &c.client_ca_file}}) {
     if (path->empty()) continue;
     absl::StatusOr<std::string> pem = ReadPemFile(flag, *path);
     if (!pem.ok()) return pem.status();

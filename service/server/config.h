@@ -23,7 +23,7 @@ struct ServerConfig {
   std::string listen = kDefaultListen;
   // PEM files, checked readable at start and re-read every
   // tls_reload_interval (a renewed certificate needs no restart).
-  std::string tls_cert_file;   // empty: plaintext
+  std::string tls_cert_file;  // empty: plaintext
   std::string tls_key_file;
   std::string client_ca_file;  // non-empty: mutual TLS required
   absl::Duration tls_reload_interval = absl::Seconds(60);

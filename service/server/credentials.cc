@@ -30,10 +30,9 @@ grpc::Status ClientAllowList::Process(const InputMetadata&, grpc::AuthContext* c
     }
     return out;
   };
-  const std::vector<std::string> presented =
-      ClientCertificateNames(values(GRPC_PEER_DNS_PROPERTY_NAME),
-                             !values(GRPC_X509_SAN_PROPERTY_NAME).empty(),
-                             values(GRPC_X509_CN_PROPERTY_NAME));
+  const std::vector<std::string> presented = ClientCertificateNames(
+      values(GRPC_PEER_DNS_PROPERTY_NAME), !values(GRPC_X509_SAN_PROPERTY_NAME).empty(),
+      values(GRPC_X509_CN_PROPERTY_NAME));
   for (const std::string& name : presented) {
     if (std::find(names_.begin(), names_.end(), name) != names_.end()) return grpc::Status::OK;
   }
@@ -47,8 +46,7 @@ std::shared_ptr<grpc::ServerCredentials> MakeServerCredentials(const ServerConfi
   // gRPC re-reads the files every interval and uses what it read for new
   // handshakes (it reads key and certificate until both are from one
   // moment, so a Secret's symlink swap is never seen half-done).
-  const auto interval =
-      static_cast<unsigned int>(absl::ToInt64Seconds(config.tls_reload_interval));
+  const auto interval = static_cast<unsigned int>(absl::ToInt64Seconds(config.tls_reload_interval));
   auto provider = std::make_shared<grpc::experimental::FileWatcherCertificateProvider>(
       config.tls_key_file, config.tls_cert_file, config.client_ca_file, interval);
   grpc::experimental::TlsServerCredentialsOptions options(provider);
@@ -62,8 +60,7 @@ std::shared_ptr<grpc::ServerCredentials> MakeServerCredentials(const ServerConfi
   std::shared_ptr<grpc::ServerCredentials> credentials =
       grpc::experimental::TlsServerCredentials(options);
   if (!config.allow_clients.empty()) {
-    credentials->SetAuthMetadataProcessor(
-        std::make_shared<ClientAllowList>(config.allow_clients));
+    credentials->SetAuthMetadataProcessor(std::make_shared<ClientAllowList>(config.allow_clients));
   }
   return credentials;
 }

@@ -27,17 +27,15 @@ constexpr int kAcceptBatch = 64;
 // A refusal is logged at most this often (a flood must not flood the log).
 constexpr absl::Duration kRefusalLogInterval = absl::Seconds(10);
 
-absl::Status ErrnoStatus(absl::string_view what) {
-  return absl::ErrnoToStatus(errno, what);
-}
+absl::Status ErrnoStatus(absl::string_view what) { return absl::ErrnoToStatus(errno, what); }
 
 int OpenSpare() { return open("/dev/null", O_RDONLY | O_CLOEXEC); }
 
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<GrpcListener>> GrpcListener::Bind(const std::string& flag,
-                                                                const std::string& listen,
-                                                                size_t max_connections) {
+                                                                 const std::string& listen,
+                                                                 size_t max_connections) {
   absl::StatusOr<common::SocketAddress> address = common::ParseListenAddress(flag, listen);
   if (!address.ok()) return address.status();
   const int fd = socket(address->family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -50,8 +48,9 @@ absl::StatusOr<std::unique_ptr<GrpcListener>> GrpcListener::Bind(const std::stri
     const int bind_errno = errno;
     close(fd);
     return absl::ErrnoToStatus(
-        bind_errno, absl::StrCat(flag, " ", listen, ": cannot listen",
-                                 bind_errno == EADDRINUSE ? " (another process has the port)" : ""));
+        bind_errno,
+        absl::StrCat(flag, " ", listen, ": cannot listen",
+                     bind_errno == EADDRINUSE ? " (another process has the port)" : ""));
   }
   common::SocketAddress bound;  // the port picked for port 0
   bound.size = sizeof bound.storage;
@@ -72,7 +71,10 @@ absl::StatusOr<std::unique_ptr<GrpcListener>> GrpcListener::Bind(const std::stri
 }
 
 GrpcListener::GrpcListener(int listen_fd, int wake_fd, int port, size_t max_connections)
-    : listen_fd_(listen_fd), wake_fd_(wake_fd), port_(port), max_connections_(max_connections),
+    : listen_fd_(listen_fd),
+      wake_fd_(wake_fd),
+      port_(port),
+      max_connections_(max_connections),
       spare_fd_(OpenSpare()) {}
 
 GrpcListener::~GrpcListener() {
@@ -113,8 +115,7 @@ GrpcListener::Stats GrpcListener::GetStats() {
 void GrpcListener::Reconcile() {
   for (auto it = open_.begin(); it != open_.end();) {
     struct stat st {};
-    const bool same = fstat(it->first, &st) == 0 && S_ISSOCK(st.st_mode) &&
-                      st.st_ino == it->second;
+    const bool same = fstat(it->first, &st) == 0 && S_ISSOCK(st.st_mode) && st.st_ino == it->second;
     it = same ? std::next(it) : open_.erase(it);
   }
 }
@@ -140,8 +141,8 @@ void GrpcListener::Run() {
     accepting_ = false;
   }
   if (!failure.ok()) {
-    common::Log("error", "listener stopped", {{"port", std::to_string(port_)},
-                                              {"error", std::string(failure.message())}});
+    common::Log("error", "listener stopped",
+                {{"port", std::to_string(port_)}, {"error", std::string(failure.message())}});
     on_failure_(failure);
   }
 }

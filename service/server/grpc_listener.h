@@ -13,13 +13,13 @@
 #ifndef DANEGATE_SERVICE_SERVER_GRPC_LISTENER_H_
 #define DANEGATE_SERVICE_SERVER_GRPC_LISTENER_H_
 
+#include <sys/types.h>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
 #include <string>
-#include <sys/types.h>
 #include <thread>
 
 #include "absl/base/thread_annotations.h"
@@ -35,17 +35,17 @@ namespace danegate::server {
 class GrpcListener {
  public:
   struct Stats {
-    size_t connections = 0;        // open now (handed to gRPC, not yet closed)
-    uint64_t refused_at_cap = 0;   // closed at once: --max-connections reached
+    size_t connections = 0;              // open now (handed to gRPC, not yet closed)
+    uint64_t refused_at_cap = 0;         // closed at once: --max-connections reached
     uint64_t refused_no_descriptor = 0;  // closed at once: no descriptor left
-    bool accepting = false;        // the accept thread runs
+    bool accepting = false;              // the accept thread runs
   };
 
   // Binds and listens on `listen` ("ADDR:PORT", "[V6]:PORT", "localhost:PORT";
   // port 0 picks one). `flag` names the address in errors.
   static absl::StatusOr<std::unique_ptr<GrpcListener>> Bind(const std::string& flag,
-                                                           const std::string& listen,
-                                                           size_t max_connections);
+                                                            const std::string& listen,
+                                                            size_t max_connections);
   ~GrpcListener();  // Stop()
   GrpcListener(const GrpcListener&) = delete;
   GrpcListener& operator=(const GrpcListener&) = delete;

@@ -13,8 +13,12 @@ HealthMonitor::HealthMonitor(dns::Resolver& resolver, std::string probe_name,
                              absl::Duration interval, absl::Duration timeout,
                              std::function<ListenerHealth()> listener,
                              std::function<void(const Health&)> set_health)
-    : resolver_(resolver), probe_name_(std::move(probe_name)), interval_(interval),
-      timeout_(timeout), listener_(std::move(listener)), set_health_(std::move(set_health)) {}
+    : resolver_(resolver),
+      probe_name_(std::move(probe_name)),
+      interval_(interval),
+      timeout_(timeout),
+      listener_(std::move(listener)),
+      set_health_(std::move(set_health)) {}
 
 std::unique_ptr<HealthMonitor> HealthMonitor::Start(dns::Resolver& resolver, std::string probe_name,
                                                     absl::Duration interval, absl::Duration timeout,
@@ -74,10 +78,9 @@ void HealthMonitor::Run() {
     if (current != health) {
       current = health;
       set_health_(health);  // before the log line, which announces a state in effect
-      common::Log(health.ready ? "info" : "warning", health.ready ? "serving" : "not serving",
-                  {{"probe", probe_name_},
-                   {"live", health.live ? "true" : "false"},
-                   {"why", health.why}});
+      common::Log(
+          health.ready ? "info" : "warning", health.ready ? "serving" : "not serving",
+          {{"probe", probe_name_}, {"live", health.live ? "true" : "false"}, {"why", health.why}});
     }
   } while (!stop_.WaitForNotificationWithTimeout(interval_));
 }

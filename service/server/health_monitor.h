@@ -20,8 +20,8 @@ namespace danegate::server {
 
 // The listener as seen at one check.
 struct ListenerHealth {
-  bool accepting = true;   // false: it stopped for good
-  std::string refusing;    // non-empty: why it refused connections since the last check
+  bool accepting = true;  // false: it stopped for good
+  std::string refusing;   // non-empty: why it refused connections since the last check
 };
 
 struct Health {
@@ -29,9 +29,7 @@ struct Health {
   bool ready = false;
   std::string why;  // what the state is due to, for the log
 
-  bool operator==(const Health& other) const {
-    return live == other.live && ready == other.ready;
-  }
+  bool operator==(const Health& other) const { return live == other.live && ready == other.ready; }
 };
 
 class HealthMonitor {

@@ -26,23 +26,23 @@
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "service/common/log.h"
+#include "service/common/metrics_http.h"
+#include "service/common/stop_signals.h"
 #include "service/common/thread_pool.h"
+#include "service/common/version.h"
 #include "service/dns/caching_resolver.h"
 #include "service/dns/dispatching_resolver.h"
 #include "service/dns/validating_resolver.h"
 #include "service/engine/dane_engine.h"
 #include "service/server/audit_log.h"
-#include "service/tlsa/certificate_cache.h"
 #include "service/server/config.h"
 #include "service/server/credentials.h"
 #include "service/server/grpc_listener.h"
 #include "service/server/health_monitor.h"
 #include "service/server/instrumented_resolver.h"
 #include "service/server/metrics.h"
-#include "service/common/metrics_http.h"
-#include "service/common/stop_signals.h"
-#include "service/common/version.h"
 #include "service/server/validator_service.h"
+#include "service/tlsa/certificate_cache.h"
 #include "service/tlsa/matcher.h"
 
 namespace danegate::server {
@@ -69,17 +69,16 @@ int Fail(int status, const std::string& message) {
 size_t ConnectionCap(size_t wanted) {
   rlimit limit{};
   if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) return wanted;
-  const rlim_t available =
-      limit.rlim_cur > 2 * kReservedDescriptors ? limit.rlim_cur - kReservedDescriptors
-                                                : limit.rlim_cur / 2;
+  const rlim_t available = limit.rlim_cur > 2 * kReservedDescriptors
+                               ? limit.rlim_cur - kReservedDescriptors
+                               : limit.rlim_cur / 2;
   return std::min<size_t>(wanted, available);
 }
 
 int Serve(const ServerConfig& config, sigset_t& stop_signals) {
   absl::StatusOr<std::unique_ptr<AuditLog>> audit = AuditLog::Open(config.audit_log);
   if (!audit.ok()) return Fail(kExitUsage, std::string(audit.status().message()));
-  absl::StatusOr<dns::ValidatingResolver> validating =
-      dns::MakeValidatingResolver(config.resolver);
+  absl::StatusOr<dns::ValidatingResolver> validating = dns::MakeValidatingResolver(config.resolver);
   if (!validating.ok()) return Fail(kExitUsage, std::string(validating.status().message()));
   absl::StatusOr<std::unique_ptr<tlsa::DaneMatcher>> matcher =
       tlsa::DaneMatcher::Create({.certificate_cache_bytes = config.cert_cache_bytes});
@@ -188,12 +187,10 @@ int Serve(const ServerConfig& config, sigset_t& stop_signals) {
   std::unique_ptr<common::MetricsHttpServer> metrics_http;
   if (!config.metrics_listen.empty()) {
     absl::StatusOr<std::unique_ptr<common::MetricsHttpServer>> started =
-        common::MetricsHttpServer::Start(config.metrics_listen,
-                                         [&] {
-                                           return metrics.Render(
-                                               cache.Stats(), (*matcher)->CertificateCacheStats(),
-                                               (*listener)->GetStats(), (*audit)->dropped());
-                                         });
+        common::MetricsHttpServer::Start(config.metrics_listen, [&] {
+          return metrics.Render(cache.Stats(), (*matcher)->CertificateCacheStats(),
+                                (*listener)->GetStats(), (*audit)->dropped());
+        });
     if (!started.ok()) {
       (*listener)->Stop();
       server->Shutdown();
@@ -221,17 +218,18 @@ int Serve(const ServerConfig& config, sigset_t& stop_signals) {
   common::Log("info", "listening",
               {{"listen", config.listen},
                {"port", std::to_string((*listener)->port())},
-               {"tls", config.tls_cert_file.empty() ? "off"
+               {"tls", config.tls_cert_file.empty()    ? "off"
                        : config.client_ca_file.empty() ? "server"
-                                                      : "mutual"},
+                                                       : "mutual"},
                {"metrics_port", metrics_http ? std::to_string(metrics_http->port()) : ""},
                {"health_port", health_listener ? std::to_string(health_listener->port()) : ""},
                {"max_connections", std::to_string(max_connections)}});
 
   int signal_number = 0;
   sigwait(&stop_signals, &signal_number);
-  common::Log("info", "stopping", {{"signal", std::to_string(signal_number)},
-                                   {"grace_period", absl::FormatDuration(config.grace_period)}});
+  common::Log("info", "stopping",
+              {{"signal", std::to_string(signal_number)},
+               {"grace_period", absl::FormatDuration(config.grace_period)}});
   monitor.reset();
   set_health(Health{.live = !listener_failed, .ready = false, .why = "stopping"});
   (*listener)->Stop();  // new connections are refused from here
@@ -287,8 +285,7 @@ int Main(int argc, char** argv) {
   absl::StatusOr<ParsedFlags> parsed =
       ParseServerFlags(std::vector<std::string>(argv + 1, argv + argc));
   if (!parsed.ok()) {
-    std::cerr << "danegated: " << parsed.status().message()
-              << "\nTry 'danegated --help'.\n";
+    std::cerr << "danegated: " << parsed.status().message() << "\nTry 'danegated --help'.\n";
     return kExitUsage;
   }
   if (parsed->version) {

@@ -8,15 +8,13 @@ namespace danegate::server {
 namespace {
 
 constexpr const char* kRpcNames[kRpcCount] = {"ResolvePolicy", "VerifyPeer"};
-constexpr dns::RrType kTypes[kRrTypeCount] = {dns::RrType::kMx, dns::RrType::kA,
-                                              dns::RrType::kAaaa, dns::RrType::kTlsa,
-                                              dns::RrType::kCname};
+constexpr dns::RrType kTypes[kRrTypeCount] = {dns::RrType::kMx, dns::RrType::kA, dns::RrType::kAaaa,
+                                              dns::RrType::kTlsa, dns::RrType::kCname};
 constexpr const char* kGrpcCodes[kGrpcCodeCount] = {
-    "OK",           "CANCELLED",          "UNKNOWN",           "INVALID_ARGUMENT",
-    "DEADLINE_EXCEEDED", "NOT_FOUND",     "ALREADY_EXISTS",    "PERMISSION_DENIED",
-    "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION", "ABORTED",    "OUT_OF_RANGE",
-    "UNIMPLEMENTED", "INTERNAL",          "UNAVAILABLE",       "DATA_LOSS",
-    "UNAUTHENTICATED"};
+    "OK",        "CANCELLED",      "UNKNOWN",           "INVALID_ARGUMENT",   "DEADLINE_EXCEEDED",
+    "NOT_FOUND", "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION",
+    "ABORTED",   "OUT_OF_RANGE",   "UNIMPLEMENTED",     "INTERNAL",           "UNAVAILABLE",
+    "DATA_LOSS", "UNAUTHENTICATED"};
 
 void Header(std::string& out, const char* name, const char* type, const char* help) {
   common::PrometheusHeader(out, name, type, help);
@@ -39,9 +37,9 @@ int Metrics::TypeIndex(dns::RrType type) {
 }
 
 void Metrics::RecordDecision(Rpc rpc, policy::Action action, policy::Reason reason) {
-  const int index = (static_cast<int>(rpc) * kActionCount + static_cast<int>(action)) *
-                        kReasonCount +
-                    static_cast<int>(reason);
+  const int index =
+      (static_cast<int>(rpc) * kActionCount + static_cast<int>(action)) * kReasonCount +
+      static_cast<int>(reason);
   decisions_[index].fetch_add(1, std::memory_order_relaxed);
 }
 
@@ -51,8 +49,7 @@ void Metrics::RecordInvalidRequest(Rpc rpc) {
 
 void Metrics::RecordRpc(Rpc rpc, int grpc_code, absl::Duration latency) {
   if (grpc_code < 0 || grpc_code >= kGrpcCodeCount) grpc_code = 2;  // UNKNOWN
-  rpcs_[static_cast<int>(rpc) * kGrpcCodeCount + grpc_code].fetch_add(1,
-                                                                      std::memory_order_relaxed);
+  rpcs_[static_cast<int>(rpc) * kGrpcCodeCount + grpc_code].fetch_add(1, std::memory_order_relaxed);
   rpc_latency_[static_cast<int>(rpc)].Observe(latency);
 }
 
@@ -105,8 +102,8 @@ std::string Metrics::Render(const dns::CacheStats& cache,
     for (int c = 0; c < kGrpcCodeCount; ++c) {
       const uint64_t v = Load(rpcs_[r * kGrpcCodeCount + c]);
       if (v == 0 && c != 0) continue;
-      absl::StrAppend(&out, "danegate_rpcs_total{rpc=\"", kRpcNames[r], "\",code=\"",
-                      kGrpcCodes[c], "\"} ", v, "\n");
+      absl::StrAppend(&out, "danegate_rpcs_total{rpc=\"", kRpcNames[r], "\",code=\"", kGrpcCodes[c],
+                      "\"} ", v, "\n");
     }
   }
   Header(out, "danegate_rpc_duration_seconds", "histogram", "RPC latency by method.");
@@ -114,8 +111,8 @@ std::string Metrics::Render(const dns::CacheStats& cache,
     rpc_latency_[r].Render("danegate_rpc_duration_seconds",
                            absl::StrCat("rpc=\"", kRpcNames[r], "\""), out);
   }
-  Sample(out, "danegate_rpcs_in_flight", "gauge",
-         "RPCs being answered now.", in_flight_.load(std::memory_order_relaxed));
+  Sample(out, "danegate_rpcs_in_flight", "gauge", "RPCs being answered now.",
+         in_flight_.load(std::memory_order_relaxed));
   Header(out, "danegate_dns_query_duration_seconds", "histogram",
          "Upstream DNS lookups by type and outcome (cache misses only).");
   for (int t = 0; t < kRrTypeCount; ++t) {
@@ -140,15 +137,15 @@ std::string Metrics::Render(const dns::CacheStats& cache,
                     "\"} ", Load(upstream_errors_[t]), "\n");
   }
   Sample(out, "danegate_cache_hits_total", "counter", "DNS cache hits.", cache.hits);
-  Sample(out, "danegate_cache_misses_total", "counter",
-         "DNS cache misses (upstream lookups).", cache.misses);
+  Sample(out, "danegate_cache_misses_total", "counter", "DNS cache misses (upstream lookups).",
+         cache.misses);
   Sample(out, "danegate_cache_coalesced_total", "counter",
          "Lookups that joined an identical lookup already upstream.", cache.coalesced);
-  Sample(out, "danegate_cache_evictions_total", "counter",
-         "DNS cache LRU evictions.", cache.evictions);
+  Sample(out, "danegate_cache_evictions_total", "counter", "DNS cache LRU evictions.",
+         cache.evictions);
   Sample(out, "danegate_cache_entries", "gauge", "Answers in the DNS cache.", cache.entries);
-  Sample(out, "danegate_cert_cache_entries", "gauge",
-         "Parsed peer certificates kept.", certificates.entries);
+  Sample(out, "danegate_cert_cache_entries", "gauge", "Parsed peer certificates kept.",
+         certificates.entries);
   Sample(out, "danegate_cert_cache_bytes", "gauge",
          "Estimated memory of the parsed peer certificates kept (bound: --cert-cache-bytes).",
          certificates.bytes);
@@ -164,8 +161,8 @@ std::string Metrics::Render(const dns::CacheStats& cache,
                   connections.refused_at_cap, "\n");
   absl::StrAppend(&out, "danegate_connections_refused_total{why=\"no_descriptor\"} ",
                   connections.refused_no_descriptor, "\n");
-  Sample(out, "danegate_serving", "gauge",
-         "1 when the health status is SERVING.", serving_.load() ? 1 : 0);
+  Sample(out, "danegate_serving", "gauge", "1 when the health status is SERVING.",
+         serving_.load() ? 1 : 0);
   return out;
 }
 

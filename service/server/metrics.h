@@ -13,9 +13,9 @@
 #include "service/common/histogram.h"
 #include "service/dns/answer.h"
 #include "service/dns/caching_resolver.h"
-#include "service/tlsa/certificate_cache.h"
 #include "service/policy/decision.h"
 #include "service/server/grpc_listener.h"
+#include "service/tlsa/certificate_cache.h"
 
 namespace danegate::server {
 
@@ -49,8 +49,7 @@ class Metrics {
   // Returns every metric in the text exposition format (version 0.0.4).
   std::string Render(const dns::CacheStats& cache,
                      const tlsa::ParsedCertificateCacheStats& certificates,
-                     const GrpcListener::Stats& connections,
-                     uint64_t audit_lines_dropped) const;
+                     const GrpcListener::Stats& connections, uint64_t audit_lines_dropped) const;
 
  private:
   static int TypeIndex(dns::RrType type);

@@ -36,8 +36,12 @@ constexpr absl::Duration kSignatureLookahead = absl::Hours(24);
 class Call {
  public:
   Call(Rpc rpc, grpc::CallbackServerContext* context, Metrics& metrics, AuditLog& audit)
-      : rpc_(rpc), context_(context), reactor_(context->DefaultReactor()), metrics_(metrics),
-        audit_(audit), start_(absl::Now()) {
+      : rpc_(rpc),
+        context_(context),
+        reactor_(context->DefaultReactor()),
+        metrics_(metrics),
+        audit_(audit),
+        start_(absl::Now()) {
     metrics_.RpcStarted();
     record_.rpc = RpcName(rpc);
     record_.client = ClientIdentity(context);
@@ -108,8 +112,8 @@ absl::Status ParseRequest(const grpc::ByteBuffer* bytes, size_t limit, Message& 
   grpc::ByteBuffer copy(*bytes);  // shares the slices; the reader needs a mutable one
   grpc::ProtoBufferReader reader(&copy);
   if (!message.ParseFromZeroCopyStream(&reader)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "request: not a valid ", message.GetDescriptor()->full_name(), " message"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("request: not a valid ", message.GetDescriptor()->full_name(), " message"));
   }
   return absl::OkStatus();
 }
@@ -123,8 +127,7 @@ void WriteResponse(const Message& message, grpc::ByteBuffer* out) {
 }  // namespace
 
 grpc::Status ToGrpcStatus(const absl::Status& status) {
-  return grpc::Status(static_cast<grpc::StatusCode>(status.code()),
-                      std::string(status.message()));
+  return grpc::Status(static_cast<grpc::StatusCode>(status.code()), std::string(status.message()));
 }
 
 grpc::ServerUnaryReactor* ValidatorService::ResolvePolicy(grpc::CallbackServerContext* context,
@@ -140,17 +143,18 @@ grpc::ServerUnaryReactor* ValidatorService::ResolvePolicy(grpc::CallbackServerCo
   call->record().domain = query->domain;
   call->record().port = query->port;
   grpc::ServerUnaryReactor* reactor = call->reactor();
-  engine_.ResolvePolicy(query->domain, query->port,
-                        [call, response](policy::DomainPolicy policy) {
-                          WriteResponse(api::ToProto(policy), response);
-                          call->record().detail = policy.detail;
-                          absl::Time expire = absl::InfiniteFuture();
-                          for (const policy::HostPolicy& host : policy.hosts) {
-                            expire = std::min(expire, host.tlsa_signatures_expire);
-                          }
-                          call->Decided(policy.action, policy.reason, expire);
-                        },
-                        call->Cancellation());
+  engine_.ResolvePolicy(
+      query->domain, query->port,
+      [call, response](policy::DomainPolicy policy) {
+        WriteResponse(api::ToProto(policy), response);
+        call->record().detail = policy.detail;
+        absl::Time expire = absl::InfiniteFuture();
+        for (const policy::HostPolicy& host : policy.hosts) {
+          expire = std::min(expire, host.tlsa_signatures_expire);
+        }
+        call->Decided(policy.action, policy.reason, expire);
+      },
+      call->Cancellation());
   return reactor;
 }
 
@@ -169,17 +173,17 @@ grpc::ServerUnaryReactor* ValidatorService::VerifyPeer(grpc::CallbackServerConte
   call->record().mx_host = query->mx_host;
   call->record().port = query->port;
   grpc::ServerUnaryReactor* reactor = call->reactor();
-  engine_.VerifyPeer(query->domain, query->mx_host, query->port, std::move(query->chain),
-                     [call, response](policy::PeerVerdict verdict) {
-                       WriteResponse(api::ToProto(verdict), response);
-                       call->record().authenticated = verdict.authenticated;
-                       call->record().matched = verdict.matched;
-                       call->record().detail = verdict.detail;
-                       call->Decided(verdict.action, verdict.reason,
-                                     verdict.host ? verdict.host->tlsa_signatures_expire
-                                                  : absl::InfiniteFuture());
-                     },
-                     call->Cancellation());
+  engine_.VerifyPeer(
+      query->domain, query->mx_host, query->port, std::move(query->chain),
+      [call, response](policy::PeerVerdict verdict) {
+        WriteResponse(api::ToProto(verdict), response);
+        call->record().authenticated = verdict.authenticated;
+        call->record().matched = verdict.matched;
+        call->record().detail = verdict.detail;
+        call->Decided(verdict.action, verdict.reason,
+                      verdict.host ? verdict.host->tlsa_signatures_expire : absl::InfiniteFuture());
+      },
+      call->Cancellation());
   return reactor;
 }
 

@@ -28,8 +28,8 @@ using common::WaitReady;
 Session Failed(Failure failure, const absl::Status& status, absl::string_view step = "") {
   Session session;
   session.failure = absl::IsDeadlineExceeded(status) ? Failure::kTimeout : failure;
-  session.error = step.empty() ? std::string(status.message())
-                               : absl::StrCat(step, ": ", status.message());
+  session.error =
+      step.empty() ? std::string(status.message()) : absl::StrCat(step, ": ", status.message());
   return session;
 }
 

@@ -20,23 +20,23 @@ namespace danegate::smtp {
 // Where a session with one address stopped. Stable names (FailureName) for
 // reports and JSON.
 enum class Failure {
-  kNone,               // the handshake completed
-  kConnect,            // no TCP connection
-  kSmtp,               // greeting or EHLO refused, malformed or cut off
-  kStartTlsNotOffered, // EHLO did not offer STARTTLS
-  kStartTlsRefused,    // STARTTLS answered with other than 220, or data after it
-  kTls,                // the handshake failed, or the chain is unusable
-  kTimeout,            // the deadline passed
+  kNone,                // the handshake completed
+  kConnect,             // no TCP connection
+  kSmtp,                // greeting or EHLO refused, malformed or cut off
+  kStartTlsNotOffered,  // EHLO did not offer STARTTLS
+  kStartTlsRefused,     // STARTTLS answered with other than 220, or data after it
+  kTls,                 // the handshake failed, or the chain is unusable
+  kTimeout,             // the deadline passed
 };
 const char* FailureName(Failure failure);
 
 // What one session gave.
 struct Session {
   Failure failure = Failure::kNone;
-  std::string error;      // when failed: the step and what went wrong
-  tlsa::DerChain chain;   // when not failed: leaf first, checked by tlsa::CheckChain
-  std::string protocol;   // when not failed: "TLSv1.3", ...
-  std::string cipher;     // when not failed: the cipher suite's OpenSSL name
+  std::string error;     // when failed: the step and what went wrong
+  tlsa::DerChain chain;  // when not failed: leaf first, checked by tlsa::CheckChain
+  std::string protocol;  // when not failed: "TLSv1.3", ...
+  std::string cipher;    // when not failed: the cipher suite's OpenSSL name
 };
 
 // Connects to `address`, reads the greeting, says EHLO `helo_name` and

@@ -33,9 +33,9 @@ absl::StatusOr<std::string> MatchingData(const std::string& data, uint8_t matchi
 absl::StatusOr<std::string> AssociationData(const std::string& der, uint8_t selector,
                                             uint8_t matching_type) {
   if (selector > kSpki || matching_type > kSha512) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("selector ", static_cast<int>(selector), ", matching type ",
-                     static_cast<int>(matching_type), ": unknown"));
+    return absl::InvalidArgumentError(absl::StrCat("selector ", static_cast<int>(selector),
+                                                   ", matching type ",
+                                                   static_cast<int>(matching_type), ": unknown"));
   }
   std::string data = der;
   if (selector == kSpki) {
@@ -98,9 +98,8 @@ absl::StatusOr<std::string> FullDataFromChain(const TlsaRecord& record, const De
       return AssociationData(der, record.selector, kExact);
     }
   }
-  return absl::NotFoundError(
-      absl::StrCat("no certificate of the ", chain.size(), "-certificate chain matches ",
-                   TlsaText(record)));
+  return absl::NotFoundError(absl::StrCat("no certificate of the ", chain.size(),
+                                          "-certificate chain matches ", TlsaText(record)));
 }
 
 }  // namespace danegate::tlsa

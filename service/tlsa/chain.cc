@@ -28,17 +28,17 @@ absl::StatusOr<DerChain> ReadPemChain(const std::string& path) {
       ERR_clear_error();
       // Running out of PEM blocks is the normal end; anything else is damage.
       if (ERR_GET_LIB(err) == ERR_LIB_PEM && ERR_GET_REASON(err) == PEM_R_NO_START_LINE) break;
-      return absl::InvalidArgumentError(absl::StrCat(
-          path, ": certificate ", chain.size() + 1, " is not a well-formed PEM certificate"));
+      return absl::InvalidArgumentError(absl::StrCat(path, ": certificate ", chain.size() + 1,
+                                                     " is not a well-formed PEM certificate"));
     }
     if (chain.size() == kMaxChainCertificates) {
-      return absl::InvalidArgumentError(absl::StrCat(path, ": more than ",
-                                                     kMaxChainCertificates, " certificates"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(path, ": more than ", kMaxChainCertificates, " certificates"));
     }
     const int len = i2d_X509(cert.get(), nullptr);
     if (len <= 0) {
-      return absl::InvalidArgumentError(absl::StrCat(path, ": certificate ",
-                                                     chain.size() + 1, " cannot be encoded"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(path, ": certificate ", chain.size() + 1, " cannot be encoded"));
     }
     std::string der(static_cast<size_t>(len), '\0');
     auto* out = reinterpret_cast<unsigned char*>(der.data());

@@ -57,9 +57,9 @@ absl::StatusOr<MatchResult> DaneMatcher::Match(
   int added = 0;
   for (const TlsaRecord& r : records) {
     if (!Classify(r).usable) continue;
-    const int rc = SSL_dane_tlsa_add(ssl.get(), r.usage, r.selector, r.matching_type,
-                                     reinterpret_cast<const unsigned char*>(r.data.data()),
-                                     r.data.size());
+    const int rc =
+        SSL_dane_tlsa_add(ssl.get(), r.usage, r.selector, r.matching_type,
+                          reinterpret_cast<const unsigned char*>(r.data.data()), r.data.size());
     // 0: unusable by OpenSSL (e.g. a disabled digest); <0: malformed data
     // such as an exact key that does not parse. Either way: not usable.
     if (rc > 0) ++added;
@@ -83,8 +83,8 @@ absl::StatusOr<MatchResult> DaneMatcher::Match(
 
   StoreCtxPtr store_ctx(X509_STORE_CTX_new());
   if (store_ctx == nullptr ||
-      !X509_STORE_CTX_init(store_ctx.get(), SSL_CTX_get_cert_store(state_->ctx.get()),
-                           leaf, untrusted.get()) ||
+      !X509_STORE_CTX_init(store_ctx.get(), SSL_CTX_get_cert_store(state_->ctx.get()), leaf,
+                           untrusted.get()) ||
       !X509_STORE_CTX_set_ex_data(store_ctx.get(), SSL_get_ex_data_X509_STORE_CTX_idx(),
                                   ssl.get())) {
     ERR_clear_error();
@@ -114,8 +114,8 @@ absl::StatusOr<MatchResult> DaneMatcher::Match(
   }
   result.matched = true;
   result.depth = depth;
-  result.record = TlsaRecord{usage, selector, mtype,
-                             std::string(reinterpret_cast<const char*>(data), dlen)};
+  result.record =
+      TlsaRecord{usage, selector, mtype, std::string(reinterpret_cast<const char*>(data), dlen)};
   return result;
 }
 

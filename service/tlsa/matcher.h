@@ -37,8 +37,7 @@ class DaneMatcher {
   // match (SAN DNS names, leftmost-label wildcards; CN only without SAN).
   // Among records of one usage and selector only the strongest digest
   // counts (RFC 7671 §9). Errors only for a bad chain or bad arguments.
-  absl::StatusOr<MatchResult> Match(const DerChain& chain,
-                                    const std::vector<TlsaRecord>& records,
+  absl::StatusOr<MatchResult> Match(const DerChain& chain, const std::vector<TlsaRecord>& records,
                                     const std::vector<std::string>& reference_names) const;
 
   // The figures of its cache of parsed certificates.

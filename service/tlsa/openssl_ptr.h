@@ -16,7 +16,7 @@ struct OpensslFree {
   void operator()(SSL* p) const { SSL_free(p); }
   void operator()(SSL_CTX* p) const { SSL_CTX_free(p); }
   void operator()(X509_STORE_CTX* p) const { X509_STORE_CTX_free(p); }
-  void operator()(STACK_OF(X509)* p) const { sk_X509_pop_free(p, X509_free); }
+  void operator()(STACK_OF(X509) * p) const { sk_X509_pop_free(p, X509_free); }
   void operator()(EVP_PKEY* p) const { EVP_PKEY_free(p); }
 };
 

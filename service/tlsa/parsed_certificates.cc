@@ -46,8 +46,7 @@ ParsedCertificateCacheStats ParsedCertificateCache::Stats() const {
 }
 
 void ParsedCertificateCache::EvictToFit(size_t incoming) {
-  while (!lru_.empty() &&
-         (bytes_ + incoming > max_bytes_ || entries_.size() + 1 > kMaxEntries)) {
+  while (!lru_.empty() && (bytes_ + incoming > max_bytes_ || entries_.size() + 1 > kMaxEntries)) {
     const std::string* oldest = lru_.back();
     bytes_ -= Cost(*oldest);
     lru_.pop_back();
@@ -59,16 +58,14 @@ absl::StatusOr<std::vector<X509Ptr>> ParseChain(const DerChain& chain,
                                                 ParsedCertificateCache* cache) {
   if (chain.empty()) return absl::InvalidArgumentError("chain: empty; the leaf comes first");
   if (chain.size() > kMaxChainCertificates) {
-    return absl::InvalidArgumentError(absl::StrCat("chain: ", chain.size(),
-                                                   " certificates; the limit is ",
-                                                   kMaxChainCertificates));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "chain: ", chain.size(), " certificates; the limit is ", kMaxChainCertificates));
   }
   std::vector<X509Ptr> parsed;
   for (size_t i = 0; i < chain.size(); ++i) {
     if (chain[i].size() > kMaxCertificateSize) {
-      return absl::InvalidArgumentError(absl::StrCat("chain[", i, "]: ", chain[i].size(),
-                                                     " octets; the limit is ",
-                                                     kMaxCertificateSize));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "chain[", i, "]: ", chain[i].size(), " octets; the limit is ", kMaxCertificateSize));
     }
     X509Ptr cert = cache != nullptr ? cache->Get(chain[i]) : ParseDerCertificate(chain[i]);
     if (cert == nullptr) {

@@ -110,9 +110,8 @@ Usability Classify(const TlsaRecord& r) {
       // the TLS library would drop them at match time, leaving a host that
       // never authenticates.
       if (r.selector == kSpki ? !IsSubjectPublicKeyInfo(r.data) : !IsCertificate(r.data)) {
-        return {false, r.selector == kSpki
-                           ? "exact-match data is not a DER SubjectPublicKeyInfo"
-                           : "exact-match data is not a DER certificate"};
+        return {false, r.selector == kSpki ? "exact-match data is not a DER SubjectPublicKeyInfo"
+                                           : "exact-match data is not a DER certificate"};
       }
       return {true, ""};
     case kSha256:
@@ -125,8 +124,7 @@ Usability Classify(const TlsaRecord& r) {
         return {false, absl::StrCat("SHA-512 digest is ", r.data.size(), " octets, not 64")};
       }
       return {true, ""};
-    default:
-      return {false, absl::StrCat("unknown matching type ", r.matching_type)};
+    default: return {false, absl::StrCat("unknown matching type ", r.matching_type)};
   }
 }
 
@@ -149,8 +147,9 @@ absl::StatusOr<TlsaRecord> ParseTlsaText(absl::string_view text) {
   std::string hex;
   for (size_t i = 3; i < fields.size(); ++i) absl::StrAppend(&hex, fields[i]);
   if (hex.size() % 2 != 0 || hex.size() / 2 > kMaxTlsaDataSize) {
-    return absl::InvalidArgumentError("TLSA record: data must be an even number of hex digits"
-                                      " and at most 65532 octets");
+    return absl::InvalidArgumentError(
+        "TLSA record: data must be an even number of hex digits"
+        " and at most 65532 octets");
   }
   for (char c : hex) {
     if (!absl::ascii_isxdigit(static_cast<unsigned char>(c))) {

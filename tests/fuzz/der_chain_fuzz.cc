@@ -20,7 +20,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   if (!danegate::tlsa::CheckChain(chain).ok()) return 0;
   const std::vector<danegate::tlsa::TlsaRecord> records = {
-      {3, 1, 1, std::string(32, 'a')}, {2, 0, 1, std::string(32, 'b')},
+      {3, 1, 1, std::string(32, 'a')},
+      {2, 0, 1, std::string(32, 'b')},
       {3, 0, 0, std::string(data, data + (size < 64 ? size : 64))}};
   matcher->Match(chain, records, {"mx.example.com", "alias.example.net"}).IgnoreError();
   return 0;

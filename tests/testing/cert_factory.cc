@@ -83,8 +83,7 @@ std::string TestCert::spki_der() const {
 }
 
 tlsa::TlsaRecord TestCert::Tlsa(uint8_t usage, uint8_t selector, uint8_t matching_type) const {
-  return {usage, selector, matching_type,
-          Digest(selector == 0 ? der_ : spki_der(), matching_type)};
+  return {usage, selector, matching_type, Digest(selector == 0 ? der_ : spki_der(), matching_type)};
 }
 
 std::string TestCert::Pem() const {

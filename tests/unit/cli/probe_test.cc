@@ -35,8 +35,7 @@ TEST(DecideAddressTest, Table) {
       {v1::TLS_MODE_DANE, Failure::kNone, v1::ACTION_DELIVER, v1::ACTION_DELIVER,
        "dane_authenticated"},
       {v1::TLS_MODE_DANE, Failure::kNone, v1::ACTION_DEFER, v1::ACTION_DEFER, "dane_mismatch"},
-      {v1::TLS_MODE_DANE, Failure::kNone, std::nullopt, v1::ACTION_DEFER,
-       "validator_unavailable"},
+      {v1::TLS_MODE_DANE, Failure::kNone, std::nullopt, v1::ACTION_DEFER, "validator_unavailable"},
       // Never cleartext where TLS is required...
       {v1::TLS_MODE_DANE, Failure::kStartTlsNotOffered, std::nullopt, v1::ACTION_DEFER,
        "starttls_not_offered"},
@@ -44,10 +43,9 @@ TEST(DecideAddressTest, Table) {
        "starttls_refused"},
       {v1::TLS_MODE_DANE, Failure::kTls, std::nullopt, v1::ACTION_DEFER, "tls_failed"},
       // ...where it is opportunistic, an MTA falls back to it.
-      {v1::TLS_MODE_OPPORTUNISTIC, Failure::kStartTlsNotOffered, std::nullopt,
-       v1::ACTION_DELIVER, "starttls_not_offered"},
-      {v1::TLS_MODE_OPPORTUNISTIC, Failure::kTls, std::nullopt, v1::ACTION_DELIVER,
-       "tls_failed"},
+      {v1::TLS_MODE_OPPORTUNISTIC, Failure::kStartTlsNotOffered, std::nullopt, v1::ACTION_DELIVER,
+       "starttls_not_offered"},
+      {v1::TLS_MODE_OPPORTUNISTIC, Failure::kTls, std::nullopt, v1::ACTION_DELIVER, "tls_failed"},
       // No SMTP session at all: nobody delivers there.
       {v1::TLS_MODE_OPPORTUNISTIC, Failure::kConnect, std::nullopt, v1::ACTION_DEFER,
        "connect_failed"},
@@ -84,8 +82,8 @@ class ProbeDomainTest : public ::testing::Test {
                           ? smtp::Session{.failure = Failure::kConnect, .error = "refused"}
                           : it->second;
              },
-         .verify = [&](const v1::VerifyPeerRequest& request)
-             -> absl::StatusOr<v1::VerifyPeerResponse> {
+         .verify =
+             [&](const v1::VerifyPeerRequest& request) -> absl::StatusOr<v1::VerifyPeerResponse> {
            verified_.push_back(request.mx_host());
            v1::VerifyPeerResponse verdict;
            verdict.set_action(v1::ACTION_DELIVER);
@@ -118,12 +116,11 @@ TEST_F(ProbeDomainTest, EveryAddressOfEveryUsableHostInOrderWithTheTlsaBaseAsSni
   bogus.set_reason(v1::REASON_DNSSEC_BOGUS);
   sessions_["192.0.2.1:25"] = smtp::Session{.chain = {"not a certificate"}};
   sessions_["[2001:db8::1]:25"] = smtp::Session{.chain = {"not a certificate"}};
-  const Probe got = Run(Policy(
-      {first, bogus,
-       Host("mx3.example.com", v1::TLS_MODE_OPPORTUNISTIC, {"192.0.2.3"})}));
-  EXPECT_THAT(asked_, ElementsAre("192.0.2.1:25 mx1.example.net",
-                                  "[2001:db8::1]:25 mx1.example.net",
-                                  "192.0.2.3:25 mx3.example.com"));
+  const Probe got = Run(
+      Policy({first, bogus, Host("mx3.example.com", v1::TLS_MODE_OPPORTUNISTIC, {"192.0.2.3"})}));
+  EXPECT_THAT(asked_,
+              ElementsAre("192.0.2.1:25 mx1.example.net", "[2001:db8::1]:25 mx1.example.net",
+                          "192.0.2.3:25 mx3.example.com"));
   EXPECT_THAT(verified_, ElementsAre("mx1.example.com", "mx1.example.com"));
   // The host's 20 s are shared among its addresses as time passes.
   EXPECT_THAT(deadlines_, ElementsAre(absl::Seconds(10), absl::Seconds(19), absl::Seconds(20)));

@@ -69,38 +69,39 @@ TEST(CheckRolloverTest, Table) {
   const ServerMaterial ta_m = Material({&ta_leaf, &root});
   const ServerMaterial expiring = Material({&new_leaf}, absl::Hours(24));
   const std::vector<Row> rows = {
-      {"both published: safe", Policy({old_leaf.Tlsa(3, 1, 1), new_leaf.Tlsa(3, 1, 1)}),
-       &new_m, &old_m, true, "safe"},
+      {"both published: safe", Policy({old_leaf.Tlsa(3, 1, 1), new_leaf.Tlsa(3, 1, 1)}), &new_m,
+       &old_m, true, "safe"},
       {"next not yet published", Policy({old_leaf.Tlsa(3, 1, 1)}), &new_m, &old_m, false,
        "next_key_not_published"},
-      {"next published as a full 3 0 0 record", Policy({new_leaf.Tlsa(3, 0, 0)}), &new_m,
-       nullptr, true, "safe"},
+      {"next published as a full 3 0 0 record", Policy({new_leaf.Tlsa(3, 0, 0)}), &new_m, nullptr,
+       true, "safe"},
       {"next key alone, 3 1 1 published", Policy({new_leaf.Tlsa(3, 1, 1)}), &key_only, nullptr,
        true, "safe"},
-      {"next key alone cannot match a 3 0 1 record", Policy({new_leaf.Tlsa(3, 0, 1)}),
-       &key_only, nullptr, false, "next_key_not_published"},
+      {"next key alone cannot match a 3 0 1 record", Policy({new_leaf.Tlsa(3, 0, 1)}), &key_only,
+       nullptr, false, "next_key_not_published"},
       {"current no longer published", Policy({new_leaf.Tlsa(3, 1, 1)}), &new_m, &old_m, false,
        "current_key_not_published"},
       {"DANE-TA: the issuer is published", Policy({root.Tlsa(2, 1, 1)}), &ta_m, nullptr, true,
        "safe"},
-      {"DANE-TA does not name the leaf itself", Policy({ta_leaf.Tlsa(2, 1, 1)}), &ta_m,
-       nullptr, false, "next_key_not_published"},
-      {"an unusable record names nothing",
-       Policy({tlsa::TlsaRecord{1, 1, 1, new_leaf.Tlsa(3, 1, 1).data}}), &new_m, nullptr,
+      {"DANE-TA does not name the leaf itself", Policy({ta_leaf.Tlsa(2, 1, 1)}), &ta_m, nullptr,
        false, "next_key_not_published"},
+      {"an unusable record names nothing",
+       Policy({tlsa::TlsaRecord{1, 1, 1, new_leaf.Tlsa(3, 1, 1).data}}), &new_m, nullptr, false,
+       "next_key_not_published"},
       {"signatures expire within the warning",
        Policy({new_leaf.Tlsa(3, 1, 1)}, absl::Hours(24 * 3)), &new_m, nullptr, false,
        "tlsa_rrsig_expiring"},
       {"the next certificate expires within the warning", Policy({new_leaf.Tlsa(3, 1, 1)}),
        &expiring, nullptr, false, "certificate_expiring"},
-      {"warn only, nothing expiring", Policy({old_leaf.Tlsa(3, 1, 1)}), nullptr, nullptr,
-       true, "safe"},
+      {"warn only, nothing expiring", Policy({old_leaf.Tlsa(3, 1, 1)}), nullptr, nullptr, true,
+       "safe"},
       {"a domain that is not deliverable",
-       Policy({new_leaf.Tlsa(3, 1, 1)}, absl::Hours(24 * 30), v1::ACTION_DEFER), &new_m,
-       nullptr, false, "policy_not_deliver"},
+       Policy({new_leaf.Tlsa(3, 1, 1)}, absl::Hours(24 * 30), v1::ACTION_DEFER), &new_m, nullptr,
+       false, "policy_not_deliver"},
   };
   for (const Row& row : rows) {
-    const Rollover got = CheckRollover(row.policy, row.next, row.current, kNow, absl::Hours(24 * 7));
+    const Rollover got =
+        CheckRollover(row.policy, row.next, row.current, kNow, absl::Hours(24 * 7));
     EXPECT_EQ(got.safe, row.want_safe) << row.name << ": " << got.detail;
     EXPECT_EQ(got.reason, row.want_reason) << row.name << ": " << got.detail;
   }

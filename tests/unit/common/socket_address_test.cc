@@ -28,7 +28,7 @@ TEST(ParseSocketAddressTest, Table) {
       {"127.0.0.1", false, 0, 0, false},
       {"127.0.0.1:65536", false, 0, 0, false},
       {"127.0.0.1:-1", false, 0, 0, false},
-      {"::1:25", false, 0, 0, false},         // IPv6 needs brackets
+      {"::1:25", false, 0, 0, false},  // IPv6 needs brackets
       {"[::1:25", false, 0, 0, false},
       {"", false, 0, 0, false},
   };

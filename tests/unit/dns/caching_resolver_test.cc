@@ -55,7 +55,8 @@ TEST_F(CachingResolverTest, ServesFromCacheUntilTheTtlPasses) {
 
 TEST_F(CachingResolverTest, TypesAreCachedSeparately) {
   upstream_.Set("a.example", RrType::kA, Answer(LookupStatus::kOk, DnssecState::kSecure, 300));
-  upstream_.Set("a.example", RrType::kAaaa, Answer(LookupStatus::kNoData, DnssecState::kSecure, 300));
+  upstream_.Set("a.example", RrType::kAaaa,
+                Answer(LookupStatus::kNoData, DnssecState::kSecure, 300));
   EXPECT_EQ(Ask("a.example", RrType::kA).status, LookupStatus::kOk);
   EXPECT_EQ(Ask("a.example", RrType::kAaaa).status, LookupStatus::kNoData);
   EXPECT_EQ(UpstreamQueries(), 2u);
@@ -72,16 +73,22 @@ TEST_F(CachingResolverTest, Lifetimes) {
   DnsAnswer expired = Answer(LookupStatus::kOk, DnssecState::kSecure, 3600);
   expired.valid_until = now_ - absl::Seconds(1);
   const Row rows[] = {
-      {"positive: its TTL", Answer(LookupStatus::kOk, DnssecState::kSecure, 300), absl::Seconds(300)},
+      {"positive: its TTL", Answer(LookupStatus::kOk, DnssecState::kSecure, 300),
+       absl::Seconds(300)},
       {"positive: capped", Answer(LookupStatus::kOk, DnssecState::kSecure, 86400), absl::Hours(1)},
       {"never past the RRSIG expiry", expiring, absl::Seconds(90)},
       {"signatures already expired: not cached", expired, absl::ZeroDuration()},
-      {"denial: SOA-derived TTL", Answer(LookupStatus::kNoData, DnssecState::kSecure, 30), absl::Seconds(30)},
-      {"denial: capped", Answer(LookupStatus::kNxDomain, DnssecState::kSecure, 3600), absl::Seconds(60)},
-      {"failure: short", Answer(LookupStatus::kFailure, DnssecState::kIndeterminate, 0), absl::Seconds(2)},
+      {"denial: SOA-derived TTL", Answer(LookupStatus::kNoData, DnssecState::kSecure, 30),
+       absl::Seconds(30)},
+      {"denial: capped", Answer(LookupStatus::kNxDomain, DnssecState::kSecure, 3600),
+       absl::Seconds(60)},
+      {"failure: short", Answer(LookupStatus::kFailure, DnssecState::kIndeterminate, 0),
+       absl::Seconds(2)},
       {"bogus: short", Answer(LookupStatus::kOk, DnssecState::kBogus, 3600), absl::Seconds(2)},
-      {"insecure: its TTL", Answer(LookupStatus::kOk, DnssecState::kInsecure, 120), absl::Seconds(120)},
-      {"TTL 0: not cached", Answer(LookupStatus::kOk, DnssecState::kSecure, 0), absl::ZeroDuration()},
+      {"insecure: its TTL", Answer(LookupStatus::kOk, DnssecState::kInsecure, 120),
+       absl::Seconds(120)},
+      {"TTL 0: not cached", Answer(LookupStatus::kOk, DnssecState::kSecure, 0),
+       absl::ZeroDuration()},
   };
   for (const Row& row : rows) {
     EXPECT_EQ(cache_.Lifetime(row.answer, now_), row.want) << row.name;
@@ -141,7 +148,8 @@ TEST_F(CachingResolverTest, EvictsTheLeastRecentlyUsed) {
 TEST_F(CachingResolverTest, CallbackMayLookUpAgain) {
   // The engine asks for the next record from inside a callback.
   upstream_.Set("a.example", RrType::kA, Answer(LookupStatus::kOk, DnssecState::kSecure, 300));
-  upstream_.Set("a.example", RrType::kTlsa, Answer(LookupStatus::kNoData, DnssecState::kSecure, 300));
+  upstream_.Set("a.example", RrType::kTlsa,
+                Answer(LookupStatus::kNoData, DnssecState::kSecure, 300));
   bool second = false;
   cache_.Lookup("a.example", RrType::kA, [&](DnsAnswer) {
     cache_.Lookup("a.example", RrType::kTlsa, [&](DnsAnswer) { second = true; });

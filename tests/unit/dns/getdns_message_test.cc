@@ -38,8 +38,8 @@ struct Rr {
 // A response to (qname, qtype) with `rcode` and `answers`.
 std::string Message(const std::string& qname, uint16_t qtype, uint16_t rcode,
                     const std::vector<Rr>& answers) {
-  std::string m = U16(0x1234) + U16(0x8180 | rcode) + U16(1) + U16(answers.size()) + U16(0) +
-                  U16(0);
+  std::string m =
+      U16(0x1234) + U16(0x8180 | rcode) + U16(1) + U16(answers.size()) + U16(0) + U16(0);
   m += Name(qname) + U16(qtype) + U16(1);
   for (const Rr& rr : answers) {
     m += Name(rr.owner) + U16(rr.type) + U16(1) + U32(300) + U16(rr.rdata.size()) + rr.rdata;
@@ -75,29 +75,28 @@ TEST(AnswerFromWireTest, CnameQuestionReadsTheAliasItself) {
 // absent: an RRset of them is not NODATA (which would allow cleartext).
 TEST(AnswerFromWireTest, TlsaRecordsThatCannotBeReadAreNotNoData) {
   for (const std::string& rdata : {std::string("\x03\x01", 2), std::string()}) {
-    const DnsAnswer got = Read(Message("_25._tcp.mx.example", 52, 0,
-                                       {{"_25._tcp.mx.example", 52, rdata}}),
-                               "_25._tcp.mx.example", RrType::kTlsa);
+    const DnsAnswer got =
+        Read(Message("_25._tcp.mx.example", 52, 0, {{"_25._tcp.mx.example", 52, rdata}}),
+             "_25._tcp.mx.example", RrType::kTlsa);
     EXPECT_NE(got.status, LookupStatus::kNoData) << rdata.size();
     EXPECT_TRUE(got.status == LookupStatus::kFailure ||
                 (got.status == LookupStatus::kOk && got.undecodable_records == 1))
         << rdata.size() << " " << LookupStatusName(got.status) << " " << got.error;
   }
   // Beside a good record, the bad one is counted.
-  const DnsAnswer mixed = Read(Message("_25._tcp.mx.example", 52, 0,
-                                       {{"_25._tcp.mx.example", 52, std::string("\x03\x01", 2)},
-                                        {"_25._tcp.mx.example", 52,
-                                         std::string("\x03\x01\x01", 3) + std::string(32, 'a')}}),
-                               "_25._tcp.mx.example", RrType::kTlsa);
+  const DnsAnswer mixed = Read(
+      Message("_25._tcp.mx.example", 52, 0,
+              {{"_25._tcp.mx.example", 52, std::string("\x03\x01", 2)},
+               {"_25._tcp.mx.example", 52, std::string("\x03\x01\x01", 3) + std::string(32, 'a')}}),
+      "_25._tcp.mx.example", RrType::kTlsa);
   EXPECT_NE(mixed.status, LookupStatus::kNoData);
 }
 
 TEST(AnswerFromWireTest, FollowsTheCnameChainToTheRecords) {
-  const DnsAnswer got = Read(Message("a.example", 15, 0,
-                                     {Cname("a.example", "b.example"),
-                                      Cname("b.example", "c.example"),
-                                      Mx("c.example", 10, "mx.example"),
-                                      Mx("a.example", 20, "not-at-the-end.example")}));
+  const DnsAnswer got = Read(
+      Message("a.example", 15, 0,
+              {Cname("a.example", "b.example"), Cname("b.example", "c.example"),
+               Mx("c.example", 10, "mx.example"), Mx("a.example", 20, "not-at-the-end.example")}));
   EXPECT_EQ(got.status, LookupStatus::kOk);
   EXPECT_EQ(got.canonical_name, "c.example");
   ASSERT_EQ(got.mx.size(), 1u);
@@ -106,20 +105,18 @@ TEST(AnswerFromWireTest, FollowsTheCnameChainToTheRecords) {
 }
 
 TEST(AnswerFromWireTest, LoopingOrEndlessCnameChainsAreFailuresNotNoData) {
-  const DnsAnswer loop = Read(Message("a.example", 15, 0,
-                                      {Cname("a.example", "b.example"),
-                                       Cname("b.example", "a.example")}));
+  const DnsAnswer loop = Read(Message(
+      "a.example", 15, 0, {Cname("a.example", "b.example"), Cname("b.example", "a.example")}));
   EXPECT_EQ(loop.status, LookupStatus::kFailure);
   EXPECT_EQ(loop.dnssec, DnssecState::kIndeterminate);
   EXPECT_NE(loop.error.find("CNAME"), std::string::npos) << loop.error;
 
   std::vector<Rr> chain;
   for (int i = 0; i < 20; ++i) {
-    chain.push_back(Cname("n" + std::to_string(i) + ".example",
-                          "n" + std::to_string(i + 1) + ".example"));
+    chain.push_back(
+        Cname("n" + std::to_string(i) + ".example", "n" + std::to_string(i + 1) + ".example"));
   }
-  EXPECT_EQ(Read(Message("n0.example", 15, 0, chain), "n0.example").status,
-            LookupStatus::kFailure);
+  EXPECT_EQ(Read(Message("n0.example", 15, 0, chain), "n0.example").status, LookupStatus::kFailure);
 
   // A chain within the limit that ends without records is NODATA.
   EXPECT_EQ(Read(Message("a.example", 15, 0, {Cname("a.example", "b.example")})).status,

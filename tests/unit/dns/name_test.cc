@@ -38,7 +38,9 @@ TEST(CanonicalMailNameTest, Table) {
       {"exa*mple.com", "", "contains '*'"},
       {"example.com/x", "", "contains '/'"},
       {std::string("exa\0mple.com", 12), "", "byte 0x00"},
-      {"b\xc3\xbc" "cher.example", "", "A-label"},
+      {"b\xc3\xbc"
+       "cher.example",
+       "", "A-label"},
       {"-lead.example", "", "starts or ends with '-'"},
       {"trail-.example", "", "starts or ends with '-'"},
       {"192.0.2.1", "", "numeric"},

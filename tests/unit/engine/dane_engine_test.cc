@@ -129,7 +129,8 @@ TEST_F(DaneEngineTest, InsecureMxHostWithSecureRecordsGetsDaneByDefault) {
 // insecure, the alias is not, so TLSA is looked up at the original name.
 TEST_F(DaneEngineTest, SecureAliasToAnUnsignedTargetUsesTheOriginalName) {
   const testing::TestCert cert = testing::Issue({"mx"});
-  resolver_.Set("example.com", RrType::kMx, MxAnswer(DnssecState::kSecure, {{10, "mx.example.com"}}));
+  resolver_.Set("example.com", RrType::kMx,
+                MxAnswer(DnssecState::kSecure, {{10, "mx.example.com"}}));
   DnsAnswer insecure = AddrAnswer("mx.unsigned.example");
   insecure.dnssec = DnssecState::kInsecure;
   resolver_.Set("mx.example.com", RrType::kA, insecure);
@@ -150,7 +151,8 @@ TEST_F(DaneEngineTest, SecureAliasToAnUnsignedTargetUsesTheOriginalName) {
 // search on to the original name.
 TEST_F(DaneEngineTest, InsecureTlsaAtTheExpandedNameTriesTheOriginal) {
   const testing::TestCert cert = testing::Issue({"mx"});
-  resolver_.Set("example.com", RrType::kMx, MxAnswer(DnssecState::kSecure, {{10, "alias.example.com"}}));
+  resolver_.Set("example.com", RrType::kMx,
+                MxAnswer(DnssecState::kSecure, {{10, "alias.example.com"}}));
   resolver_.Set("alias.example.com", RrType::kA, AddrAnswer("real.example.net"));
   resolver_.Set("alias.example.com", RrType::kAaaa, Secure(LookupStatus::kNoData));
   DnsAnswer insecure = TlsaAnswer({cert.Tlsa(3, 1, 1)});
@@ -164,7 +166,8 @@ TEST_F(DaneEngineTest, InsecureTlsaAtTheExpandedNameTriesTheOriginal) {
 }
 
 TEST_F(DaneEngineTest, InsecureAddressesSkipTlsa) {
-  resolver_.Set("example.com", RrType::kMx, MxAnswer(DnssecState::kSecure, {{10, "mx.example.com"}}));
+  resolver_.Set("example.com", RrType::kMx,
+                MxAnswer(DnssecState::kSecure, {{10, "mx.example.com"}}));
   DnsAnswer insecure = AddrAnswer();
   insecure.dnssec = DnssecState::kInsecure;
   resolver_.Set("mx.example.com", RrType::kA, insecure);
@@ -216,7 +219,8 @@ TEST_F(DaneEngineTest, ACancelledCallStartsNoFurtherLookups) {
   const Row rows[] = {
       {"before anything", -1, {}},
       {"after the MX question", 0, {"MX example.com"}},
-      {"after the addresses were asked", 1,
+      {"after the addresses were asked",
+       1,
        {"MX example.com", "A mx1.example.com", "AAAA mx1.example.com", "A mx2.example.com",
         "AAAA mx2.example.com"}},
   };
@@ -245,7 +249,8 @@ TEST_F(DaneEngineTest, ACancelledCallStartsNoFurtherLookups) {
 
 TEST_F(DaneEngineTest, CnameExpandedTlsaFirstThenOriginal) {
   const testing::TestCert cert = testing::Issue({"mx"});
-  resolver_.Set("example.com", RrType::kMx, MxAnswer(DnssecState::kSecure, {{10, "alias.example.com"}}));
+  resolver_.Set("example.com", RrType::kMx,
+                MxAnswer(DnssecState::kSecure, {{10, "alias.example.com"}}));
   resolver_.Set("alias.example.com", RrType::kA, AddrAnswer("real.example.net"));
   resolver_.Set("alias.example.com", RrType::kAaaa, Secure(LookupStatus::kNoData));
   resolver_.Set("_25._tcp.real.example.net", RrType::kTlsa, Secure(LookupStatus::kNxDomain));
@@ -261,7 +266,8 @@ TEST_F(DaneEngineTest, CnameExpandedTlsaFirstThenOriginal) {
 }
 
 TEST_F(DaneEngineTest, FailedExpandedTlsaDoesNotFallBackToOriginal) {
-  resolver_.Set("example.com", RrType::kMx, MxAnswer(DnssecState::kSecure, {{10, "alias.example.com"}}));
+  resolver_.Set("example.com", RrType::kMx,
+                MxAnswer(DnssecState::kSecure, {{10, "alias.example.com"}}));
   resolver_.Set("alias.example.com", RrType::kA, AddrAnswer("real.example.net"));
   resolver_.Set("alias.example.com", RrType::kAaaa, Secure(LookupStatus::kNoData));
   // _25._tcp.real.example.net is not scripted: the lookup fails.
@@ -279,7 +285,8 @@ TEST_F(DaneEngineTest, MxFailureDefers) {
 TEST_F(DaneEngineTest, VerifyPeerMatchesTheHostsRecords) {
   const testing::TestCert good = testing::Issue({"mx"});
   const testing::TestCert other = testing::Issue({"mx"});
-  resolver_.Set("example.com", RrType::kMx, MxAnswer(DnssecState::kSecure, {{10, "mx.example.com"}}));
+  resolver_.Set("example.com", RrType::kMx,
+                MxAnswer(DnssecState::kSecure, {{10, "mx.example.com"}}));
   resolver_.Set("mx.example.com", RrType::kA, AddrAnswer());
   resolver_.Set("mx.example.com", RrType::kAaaa, Secure(LookupStatus::kNoData));
   resolver_.Set("_25._tcp.mx.example.com", RrType::kTlsa, TlsaAnswer({good.Tlsa(3, 1, 1)}));

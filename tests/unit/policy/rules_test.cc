@@ -45,7 +45,8 @@ DnsAnswer Addr(LookupStatus status, DnssecState dnssec, std::string canonical = 
   return a;
 }
 
-DnsAnswer Tlsa(LookupStatus status, DnssecState dnssec, std::vector<tlsa::TlsaRecord> records = {}) {
+DnsAnswer Tlsa(LookupStatus status, DnssecState dnssec,
+               std::vector<tlsa::TlsaRecord> records = {}) {
   DnsAnswer a = Answer("_25._tcp.mx.example.com", status, dnssec);
   a.tlsa = std::move(records);
   return a;
@@ -76,8 +77,7 @@ TEST(PlanFromMxTest, DecidedDomains) {
       {"bogus NXDOMAIN defers, never rejects", Mx(kNx, kBogus), Action::kDefer,
        Reason::kDnssecBogus},
       {"secure NXDOMAIN rejects", Mx(kNx, kSecure), Action::kReject, Reason::kDomainNotFound},
-      {"insecure NXDOMAIN rejects", Mx(kNx, kInsecure), Action::kReject,
-       Reason::kDomainNotFound},
+      {"insecure NXDOMAIN rejects", Mx(kNx, kInsecure), Action::kReject, Reason::kDomainNotFound},
       {"null MX rejects", Mx(kOk, kSecure, {{0, ""}}), Action::kReject, Reason::kNullMx},
       {"null MX in an insecure zone rejects", Mx(kOk, kInsecure, {{0, ""}}), Action::kReject,
        Reason::kNullMx},
@@ -104,10 +104,12 @@ TEST(PlanFromMxTest, NoMxMeansTheDomainItself) {
 }
 
 TEST(PlanFromMxTest, SortsByPreferenceDropsDuplicatesAndInvalidNames) {
-  const MxPlan got = PlanFromMx(
-      "example.com", 25,
-      Mx(kOk, kSecure,
-         {{20, "b.example.com"}, {10, "a.example.com"}, {30, "a.example.com"}, {5, "bad*name.example"}}));
+  const MxPlan got = PlanFromMx("example.com", 25,
+                                Mx(kOk, kSecure,
+                                   {{20, "b.example.com"},
+                                    {10, "a.example.com"},
+                                    {30, "a.example.com"},
+                                    {5, "bad*name.example"}}));
   ASSERT_FALSE(got.decided.has_value());
   ASSERT_EQ(got.candidates.size(), 2u);
   EXPECT_EQ(got.candidates[0].host, "a.example.com");
@@ -119,7 +121,8 @@ TEST(PlanFromMxTest, SortsByPreferenceDropsDuplicatesAndInvalidNames) {
 
 TEST(PlanFromMxTest, BoundsTheNumberOfHosts) {
   std::vector<dns::MxRecord> many;
-  for (int i = 0; i < 40; ++i) many.push_back({static_cast<uint16_t>(i), "mx" + std::to_string(i) + ".example.com"});
+  for (int i = 0; i < 40; ++i)
+    many.push_back({static_cast<uint16_t>(i), "mx" + std::to_string(i) + ".example.com"});
   const MxPlan got = PlanFromMx("example.com", 25, Mx(kOk, kSecure, many));
   EXPECT_EQ(got.candidates.size(), kMaxMxHosts);
   EXPECT_THAT(got.note, HasSubstr("24 MX hosts beyond the first 16 ignored"));
@@ -148,10 +151,10 @@ TEST(DecideFromAddressesTest, Table) {
       // Issue 13 #7, as Postfix: a bogus family is dropped when the other
       // validated; TLSA still binds the host.
       {"A bogus, AAAA secure: the secure family", Addr(kOk, kBogus), Addr(kOk, kSecure), true},
-      {"AAAA bogus NODATA, A secure: the secure family", Addr(kOk, kSecure),
-       Addr(kNoData, kBogus), true},
-      {"A bogus, no AAAA", Addr(kOk, kBogus), Addr(kNoData, kSecure), false,
-       TlsMode::kUnreachable, Reason::kDnssecBogus},
+      {"AAAA bogus NODATA, A secure: the secure family", Addr(kOk, kSecure), Addr(kNoData, kBogus),
+       true},
+      {"A bogus, no AAAA", Addr(kOk, kBogus), Addr(kNoData, kSecure), false, TlsMode::kUnreachable,
+       Reason::kDnssecBogus},
       {"both bogus", Addr(kOk, kBogus), Addr(kOk, kBogus), false, TlsMode::kUnreachable,
        Reason::kDnssecBogus},
       {"A bogus, AAAA failed", Addr(kOk, kBogus), Addr(kFail, kIndeterminate), false,
@@ -164,10 +167,10 @@ TEST(DecideFromAddressesTest, Table) {
        TlsMode::kUnreachable, Reason::kDnsFailure},
       {"A failed, no AAAA", Addr(kFail, kIndeterminate), Addr(kNoData, kSecure), false,
        TlsMode::kUnreachable, Reason::kDnsFailure},
-      {"no addresses", Addr(kNoData, kSecure), Addr(kNoData, kSecure), false,
-       TlsMode::kUnreachable, Reason::kNoAddress},
-      {"host does not exist", Addr(kNx, kSecure), Addr(kNx, kSecure), false,
-       TlsMode::kUnreachable, Reason::kNoAddress},
+      {"no addresses", Addr(kNoData, kSecure), Addr(kNoData, kSecure), false, TlsMode::kUnreachable,
+       Reason::kNoAddress},
+      {"host does not exist", Addr(kNx, kSecure), Addr(kNx, kSecure), false, TlsMode::kUnreachable,
+       Reason::kNoAddress},
       {"insecure addresses: no DANE", Addr(kOk, kInsecure), Addr(kNoData, kInsecure), false,
        TlsMode::kOpportunistic, Reason::kInsecureNoDane},
       {"one family insecure: no DANE", Addr(kOk, kSecure), Addr(kNoData, kInsecure), false,
@@ -275,8 +278,8 @@ TEST(ReferenceNamesTest, Rfc7672Section3_2_2NextHopDomainIncluded) {
               ElementsAre("real.example.net", "mx.example.com", "example.com"));
   // The domain's CNAME expansion too; each name once.
   policy.canonical_domain = "mail.example.org";
-  EXPECT_THAT(ReferenceNames(policy, host), ElementsAre("real.example.net", "mx.example.com",
-                                                        "example.com", "mail.example.org"));
+  EXPECT_THAT(ReferenceNames(policy, host),
+              ElementsAre("real.example.net", "mx.example.com", "example.com", "mail.example.org"));
   policy.domain = "MX.example.com";  // no MX: the domain is the host
   policy.canonical_domain = "";
   EXPECT_THAT(ReferenceNames(policy, host), ElementsAre("real.example.net", "mx.example.com"));
@@ -286,9 +289,9 @@ TEST(PlanFromMxTest, RecordsTheDomainsCnameExpansion) {
   DnsAnswer mx = Mx(kOk, kSecure, {{10, "mx.example.com"}});
   mx.canonical_name = "mail.example.org";
   EXPECT_EQ(PlanFromMx("example.com", 25, mx).canonical_domain, "mail.example.org");
-  EXPECT_EQ(PlanFromMx("example.com", 25, Mx(kOk, kSecure, {{10, "mx.example.com"}}))
-                .canonical_domain,
-            "");
+  EXPECT_EQ(
+      PlanFromMx("example.com", 25, Mx(kOk, kSecure, {{10, "mx.example.com"}})).canonical_domain,
+      "");
 }
 
 DnsAnswer Undecodable(size_t count, std::vector<tlsa::TlsaRecord> records) {
@@ -333,8 +336,8 @@ TEST(DecideFromTlsaTest, Table) {
        Reason::kDaneRequired},
       // RFC 7671 §9 again: an exact-match record that is not a certificate
       // or key is malformed, discarded before the rest.
-      {"only a malformed 3 1 0: mandatory TLS", Tlsa(kOk, kSecure, {kNotSpki}),
-       TlsMode::kMandatory, Reason::kTlsaUnusable},
+      {"only a malformed 3 1 0: mandatory TLS", Tlsa(kOk, kSecure, {kNotSpki}), TlsMode::kMandatory,
+       Reason::kTlsaUnusable},
   };
   for (const Row& row : rows) {
     const HostPolicy got = DecideFromTlsa(kMx, "real.example.net", row.tlsa);
@@ -367,16 +370,20 @@ TEST(DecideDomainTest, Table) {
     Reason want_reason;
   };
   const Row rows[] = {
-      {"first usable host", {Host("a.example", 10, TlsMode::kDane, Reason::kDaneRequired)},
-       Action::kDeliver, Reason::kDaneRequired},
+      {"first usable host",
+       {Host("a.example", 10, TlsMode::kDane, Reason::kDaneRequired)},
+       Action::kDeliver,
+       Reason::kDaneRequired},
       {"first bogus, second good: deliver via the second",
        {Host("b.example", 20, TlsMode::kDane, Reason::kDaneRequired),
         Host("a.example", 10, TlsMode::kUnreachable, Reason::kDnssecBogus)},
-       Action::kDeliver, Reason::kDaneRequired},
+       Action::kDeliver,
+       Reason::kDaneRequired},
       {"all unreachable: defer with the first host's reason",
        {Host("a.example", 10, TlsMode::kUnreachable, Reason::kDnssecBogus),
         Host("b.example", 20, TlsMode::kUnreachable, Reason::kDnsFailure)},
-       Action::kDefer, Reason::kDnssecBogus},
+       Action::kDefer,
+       Reason::kDnssecBogus},
       {"no host", {}, Action::kDefer, Reason::kDnsFailure},
   };
   for (const Row& row : rows) {
@@ -392,12 +399,12 @@ TEST(DecideDomainTest, Table) {
 }
 
 TEST(DecidePeerTest, Table) {
-  const DomainPolicy dane_domain = DecideDomain(
-      "example.com", 25,
-      {Host("mx1.example.com", 10, TlsMode::kDane, Reason::kDaneRequired),
-       Host("mx2.example.com", 20, TlsMode::kMandatory, Reason::kTlsaUnusable),
-       Host("mx3.example.com", 30, TlsMode::kOpportunistic, Reason::kNoTlsa),
-       Host("mx4.example.com", 40, TlsMode::kUnreachable, Reason::kDnssecBogus)});
+  const DomainPolicy dane_domain =
+      DecideDomain("example.com", 25,
+                   {Host("mx1.example.com", 10, TlsMode::kDane, Reason::kDaneRequired),
+                    Host("mx2.example.com", 20, TlsMode::kMandatory, Reason::kTlsaUnusable),
+                    Host("mx3.example.com", 30, TlsMode::kOpportunistic, Reason::kNoTlsa),
+                    Host("mx4.example.com", 40, TlsMode::kUnreachable, Reason::kDnssecBogus)});
   const DomainPolicy plain_domain = DecideDomain(
       "plain.example", 25,
       {Host("mx.plain.example", 10, TlsMode::kOpportunistic, Reason::kInsecureNoDane)});
@@ -472,8 +479,8 @@ TEST(HostFromTrustedTlsaTest, OrdersTheRrsetCanonically) {
 }
 
 TEST(PlanFromMxTest, EqualPreferencesAreOrderedByName) {
-  const MxPlan got = PlanFromMx(
-      "example.com", 25, Mx(kOk, kSecure, {{10, "b.example.com"}, {10, "a.example.com"}}));
+  const MxPlan got = PlanFromMx("example.com", 25,
+                                Mx(kOk, kSecure, {{10, "b.example.com"}, {10, "a.example.com"}}));
   ASSERT_EQ(got.candidates.size(), 2u);
   EXPECT_EQ(got.candidates[0].host, "a.example.com");
 }

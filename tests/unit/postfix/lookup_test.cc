@@ -53,8 +53,8 @@ class LookupTest : public ::testing::Test {
               stored_ = std::string(pem);
               return std::string("/ta/one.pem");
             },
-            [this](const std::string& host, const std::string& sni)
-                -> absl::StatusOr<tlsa::DerChain> {
+            [this](const std::string& host,
+                   const std::string& sni) -> absl::StatusOr<tlsa::DerChain> {
               fetched_.push_back(host + " " + sni);
               auto it = chains_.find(host);
               if (it == chains_.end()) return absl::UnavailableError(host + ": connect: refused");
@@ -63,11 +63,13 @@ class LookupTest : public ::testing::Test {
             {"local.example"}, [this] { return now_; }) {
     answers_["dane.example"] = Answer(v1::ACTION_DELIVER, v1::REASON_DANE_REQUIRED,
                                       v1::TLS_MODE_DANE, {Tlsa(3, 1, 1, std::string(32, 'x'))});
-    answers_["ta.example"] =
-        Answer(v1::ACTION_DELIVER, v1::REASON_DANE_REQUIRED, v1::TLS_MODE_DANE,
-               {Tlsa(2, 0, 0, std::string("\x30\x0e\x30\x03\x02\x01\x01\x30\x03\x06\x01\x2a\x03\x02\x00\x01", 16))});
-    answers_["plain.example"] = Answer(v1::ACTION_DELIVER, v1::REASON_INSECURE_NO_DANE,
-                                       v1::TLS_MODE_OPPORTUNISTIC);
+    answers_["ta.example"] = Answer(
+        v1::ACTION_DELIVER, v1::REASON_DANE_REQUIRED, v1::TLS_MODE_DANE,
+        {Tlsa(
+            2, 0, 0,
+            std::string("\x30\x0e\x30\x03\x02\x01\x01\x30\x03\x06\x01\x2a\x03\x02\x00\x01", 16))});
+    answers_["plain.example"] =
+        Answer(v1::ACTION_DELIVER, v1::REASON_INSECURE_NO_DANE, v1::TLS_MODE_OPPORTUNISTIC);
     answers_["bogus.example"] =
         Answer(v1::ACTION_DEFER, v1::REASON_DNSSEC_BOGUS, v1::TLS_MODE_UNREACHABLE);
     answers_["nullmx.example"] =
@@ -79,7 +81,7 @@ class LookupTest : public ::testing::Test {
   std::string stored_;
   bool store_ok_ = true;
   std::map<std::string, tlsa::DerChain> chains_;  // by MX host
-  std::vector<std::string> fetched_;             // "host sni"
+  std::vector<std::string> fetched_;              // "host sni"
   absl::Time now_ = absl::FromUnixSeconds(1800000000);
   Lookup lookup_;
 };
@@ -100,18 +102,16 @@ TEST_F(LookupTest, AnswersTable) {
       {"tls_policy TA.Example", Status::kOk, "OK secure tafile=/ta/one.pem match=mx.example.com",
        "dane_required"},
       {"tls_policy plain.example", Status::kOk, "OK may", "insecure_no_dane"},
-      {"tls_policy bogus.example", Status::kTemp, "TEMP dnssec_bogus: detail",
-       "dnssec_bogus"},
+      {"tls_policy bogus.example", Status::kTemp, "TEMP dnssec_bogus: detail", "dnssec_bogus"},
       {"tls_policy nullmx.example", Status::kTemp, "TEMP null_mx: detail", "null_mx"},
       {"tls_policy down.example", Status::kTemp,
-       "TEMP validator_unavailable: UNAVAILABLE: connection refused",
-       "validator_unavailable"},
+       "TEMP validator_unavailable: UNAVAILABLE: connection refused", "validator_unavailable"},
       {"tls_policy slow.example", Status::kTemp, "validator_unavailable: DEADLINE_EXCEEDED",
        "validator_unavailable"},
       {"tls_policy refused.example", Status::kPerm, "PERM invalid_argument: domain: bad",
        "invalid_argument"},
-      {"tls_policy [192.0.2.1]:25", Status::kPerm, "PERM invalid_argument: danegate answers for mail",
-       "invalid_argument"},
+      {"tls_policy [192.0.2.1]:25", Status::kPerm,
+       "PERM invalid_argument: danegate answers for mail", "invalid_argument"},
       {"transport nullmx.example", Status::kOk, "OK error:5.1.10 danegate: null_mx: detail",
        "null_mx"},
       {"transport dane.example", Status::kNotFound, "NOTFOUND ", ""},
@@ -136,7 +136,8 @@ TEST_F(LookupTest, AnswersTable) {
       EXPECT_EQ(reply.reason, row.reason) << row.request;
     }
   }
-  EXPECT_EQ(stored_, "-----BEGIN CERTIFICATE-----\nMA4wAwIBATADBgEqAwIAAQ==\n-----END CERTIFICATE-----\n");
+  EXPECT_EQ(stored_,
+            "-----BEGIN CERTIFICATE-----\nMA4wAwIBATADBgEqAwIAAQ==\n-----END CERTIFICATE-----\n");
 }
 
 TEST_F(LookupTest, OnlyMailDomainsAreAsked) {
@@ -228,8 +229,8 @@ TEST_F(LookupTest, DigestTrustAnchorsComeFromTheHostsChain) {
 }
 
 TEST_F(LookupTest, FailureTextStartsWithTheReasonAndFitsPostfixsLog) {
-  answers_["long.example"] = Answer(v1::ACTION_DEFER, v1::REASON_DNS_FAILURE,
-                                    v1::TLS_MODE_UNREACHABLE);
+  answers_["long.example"] =
+      Answer(v1::ACTION_DEFER, v1::REASON_DNS_FAILURE, v1::TLS_MODE_UNREACHABLE);
   answers_["long.example"]->set_detail(std::string(500, 'x') + "\nsecond line");
   MapReply reply = lookup_.Answer("tls_policy long.example");
   EXPECT_EQ(reply.Payload().rfind("TEMP dns_failure: xxx", 0), 0u) << reply.Payload();

@@ -17,8 +17,7 @@ const std::string kD1(32, '\x11'), kD2(32, '\x22'), kD3(32, '\x33');
 const std::string kD512(64, '\x44');
 // The smallest DER a TLSA Full(0) record may hold: a Certificate (tbs,
 // algorithm, signature) and a SubjectPublicKeyInfo (algorithm, key).
-const std::string kTaCert("\x30\x0e\x30\x03\x02\x01\x01\x30\x03\x06\x01\x2a\x03\x02\x00\x01",
-                          16);
+const std::string kTaCert("\x30\x0e\x30\x03\x02\x01\x01\x30\x03\x06\x01\x2a\x03\x02\x00\x01", 16);
 const std::string kTaKey("\x30\x09\x30\x03\x06\x01\x2a\x03\x02\x00\x02", 11);
 
 v1::TlsaRecord Tlsa(uint32_t u, uint32_t s, uint32_t m, const std::string& data) {
@@ -70,8 +69,8 @@ TEST(TlsPolicyForTest, Table) {
     std::string want_detail;  // and a substring of its detail
   };
   const std::vector<Row> rows = {
-      {"defer", Answer(v1::ACTION_DEFER, v1::REASON_DNSSEC_BOGUS), "",
-       "dnssec_bogus", "some detail"},
+      {"defer", Answer(v1::ACTION_DEFER, v1::REASON_DNSSEC_BOGUS), "", "dnssec_bogus",
+       "some detail"},
       {"reject", Answer(v1::ACTION_REJECT, v1::REASON_NULL_MX), "", "null_mx",
        "some detail (rejected: bounced by the danegate transport table)"},
       {"unspecified action", Answer(v1::ACTION_UNSPECIFIED, v1::REASON_UNSPECIFIED), "",
@@ -109,13 +108,16 @@ TEST(TlsPolicyForTest, Table) {
       {"digest-only DANE-TA cannot be expressed",
        deliver({Host("mx1", TLS_MODE_DANE, {Tlsa(2, 1, 1, kD1)})}), "", "tlsa_not_expressible"},
       {"full DANE-TA: hosts with the same anchors share the policy",
-       deliver({Host("mx1.example.net", TLS_MODE_DANE, {Tlsa(2, 0, 0, kTaCert)}, "real.example.net"),
-                Host("mx2.example.net", TLS_MODE_DANE, {Tlsa(2, 0, 0, kTaCert), Tlsa(2, 0, 0, kTaCert)})}),
+       deliver(
+           {Host("mx1.example.net", TLS_MODE_DANE, {Tlsa(2, 0, 0, kTaCert)}, "real.example.net"),
+            Host("mx2.example.net", TLS_MODE_DANE,
+                 {Tlsa(2, 0, 0, kTaCert), Tlsa(2, 0, 0, kTaCert)})}),
        "secure tafile=/ta.pem match=real.example.net:mx1.example.net:mx2.example.net:example.com"},
       {"full DANE-TA: another host's different anchors are not merged in",
-       deliver({Host("mx1.example.net", TLS_MODE_DANE, {Tlsa(2, 0, 0, kTaCert)}),
-                Host("mx2.example.net", TLS_MODE_DANE, {Tlsa(2, 1, 0, kTaKey), Tlsa(2, 0, 0, kTaCert)}),
-                Host("mx3.example.net", TLS_MODE_DANE, {Tlsa(2, 1, 0, kTaKey)})}),
+       deliver(
+           {Host("mx1.example.net", TLS_MODE_DANE, {Tlsa(2, 0, 0, kTaCert)}),
+            Host("mx2.example.net", TLS_MODE_DANE, {Tlsa(2, 1, 0, kTaKey), Tlsa(2, 0, 0, kTaCert)}),
+            Host("mx3.example.net", TLS_MODE_DANE, {Tlsa(2, 1, 0, kTaKey)})}),
        "secure tafile=/ta.pem match=mx1.example.net:example.com"},
       {"the first expressible host sets the kind: EE",
        deliver({Host("mx1", TLS_MODE_DANE, {Tlsa(2, 1, 1, kD2)}),
@@ -146,10 +148,10 @@ TEST(TlsPolicyForTest, Table) {
 }
 
 TEST(TlsPolicyForTest, TrustAnchorsArePemOfTheRecords) {
-  v1::ResolvePolicyResponse answer = Answer(
-      v1::ACTION_DELIVER, v1::REASON_DANE_REQUIRED,
-      {Host("mx1", v1::TLS_MODE_DANE, {Tlsa(2, 0, 0, kTaCert), Tlsa(2, 1, 0, kTaKey)}),
-       Host("mx2", v1::TLS_MODE_DANE, {Tlsa(2, 0, 0, kTaCert)})});
+  v1::ResolvePolicyResponse answer =
+      Answer(v1::ACTION_DELIVER, v1::REASON_DANE_REQUIRED,
+             {Host("mx1", v1::TLS_MODE_DANE, {Tlsa(2, 0, 0, kTaCert), Tlsa(2, 1, 0, kTaKey)}),
+              Host("mx2", v1::TLS_MODE_DANE, {Tlsa(2, 0, 0, kTaCert)})});
   std::variant<TlsPolicy, NoPolicy> got = TlsPolicyFor(answer);
   ASSERT_TRUE(std::holds_alternative<TlsPolicy>(got));
   EXPECT_EQ(std::get<TlsPolicy>(got).trust_anchors_pem,

@@ -18,7 +18,10 @@ TEST(ClientCertificateNamesTest, Table) {
     Names want;
   };
   const std::vector<Row> rows = {
-      {"SAN DNS names only, CN ignored", {"a.example", "b.example"}, true, {"allowed.example"},
+      {"SAN DNS names only, CN ignored",
+       {"a.example", "b.example"},
+       true,
+       {"allowed.example"},
        {"a.example", "b.example"}},
       {"no SAN: the CN", {}, false, {"mta1.example"}, {"mta1.example"}},
       {"a SAN without DNS names: no CN either", {}, true, {"mta1.example"}, {}},

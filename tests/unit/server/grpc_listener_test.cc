@@ -86,9 +86,8 @@ class GrpcListenerTest : public ::testing::Test {
     listener_ = *std::move(bound);
     grpc::ServerBuilder builder;
     builder.RegisterCallbackGenericService(&service_);  // a server needs a service
-    auto acceptor =
-        builder.experimental().AddExternalConnectionAcceptor(kFromFd,
-                                                             grpc::InsecureServerCredentials());
+    auto acceptor = builder.experimental().AddExternalConnectionAcceptor(
+        kFromFd, grpc::InsecureServerCredentials());
     server_ = builder.BuildAndStart();
     ASSERT_NE(server_, nullptr);
     listener_->Start(std::move(acceptor), [this](const absl::Status&) { failed_ = true; });

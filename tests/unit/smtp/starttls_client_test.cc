@@ -13,9 +13,9 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "absl/strings/str_cat.h"
 
 namespace danegate::smtp {
 namespace {
@@ -99,30 +99,36 @@ TEST(StartTlsTest, MisbehavingServers) {
   };
   const Row rows[] = {
       {"refusing greeting", {"> 554 go away\r\n"}, Failure::kSmtp, "greeting: 554 go away"},
-      {"no STARTTLS", {"> 220 hi\r\n", "<", "> 250-mx.example\r\n250 SIZE 1000\r\n"},
-       Failure::kStartTlsNotOffered, "EHLO: STARTTLS not offered"},
+      {"no STARTTLS",
+       {"> 220 hi\r\n", "<", "> 250-mx.example\r\n250 SIZE 1000\r\n"},
+       Failure::kStartTlsNotOffered,
+       "EHLO: STARTTLS not offered"},
       {"EHLO refused", {"> 220 hi\r\n", "<", "> 502 no\r\n"}, Failure::kSmtp, "EHLO: 502 no"},
-      {"STARTTLS refused", {"> 220 hi\r\n", "<", ehlo_ok, "<", "> 454 not now\r\n"},
-       Failure::kStartTlsRefused, "STARTTLS: 454 not now"},
+      {"STARTTLS refused",
+       {"> 220 hi\r\n", "<", ehlo_ok, "<", "> 454 not now\r\n"},
+       Failure::kStartTlsRefused,
+       "STARTTLS: 454 not now"},
       {"data after the 220 to STARTTLS",
        {"> 220 hi\r\n", "<", ehlo_ok, "<", "> 220 go ahead\r\n250 injected\r\n"},
-       Failure::kStartTlsRefused, "data after the 220"},
-      {"endless line", {"> 220 " + std::string(5000, 'x')}, Failure::kSmtp,
-       "reply line too long"},
+       Failure::kStartTlsRefused,
+       "data after the 220"},
+      {"endless line", {"> 220 " + std::string(5000, 'x')}, Failure::kSmtp, "reply line too long"},
       {"endless reply",
-       {"> 220-hi\r\n" + [] {
+       {"> 220-hi\r\n" +
+        [] {
           std::string lines;
           for (int i = 0; i < 150; ++i) lines += "220-more\r\n";
           return lines;
         }()},
-       Failure::kSmtp, "too many lines"},
+       Failure::kSmtp,
+       "too many lines"},
       {"not SMTP", {"> HTTP/1.1 400 Bad Request\r\n"}, Failure::kSmtp, "malformed reply line"},
       {"mixed codes", {"> 220-hi\r\n250 there\r\n"}, Failure::kSmtp, "different codes"},
       {"closes at once", {"x"}, Failure::kSmtp, "connection closed by the server"},
       {"no TLS after STARTTLS",
-       {"> 220 hi\r\n", "<", ehlo_ok, "<", "> 220 go ahead\r\n", "r",
-        "> this is not TLS\r\n"},
-       Failure::kTls, "TLS handshake"},
+       {"> 220 hi\r\n", "<", ehlo_ok, "<", "> 220 go ahead\r\n", "r", "> this is not TLS\r\n"},
+       Failure::kTls,
+       "TLS handshake"},
   };
   for (const Row& row : rows) {
     ScriptedServer server(row.script);

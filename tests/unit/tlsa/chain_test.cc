@@ -50,8 +50,7 @@ TEST(CheckChainTest, Table) {
 class ReadPemChainTest : public ::testing::Test {
  protected:
   std::string Write(const std::string& content) {
-    const std::string path =
-        absl::StrCat(::testing::TempDir(), "/chain_", counter_++, ".pem");
+    const std::string path = absl::StrCat(::testing::TempDir(), "/chain_", counter_++, ".pem");
     std::ofstream(path, std::ios::binary) << content;
     return path;
   }

@@ -7,8 +7,8 @@
 namespace danegate::tlsa {
 namespace {
 
-using ::testing::HasSubstr;
 using testing::Chain;
+using ::testing::HasSubstr;
 using testing::Issue;
 using testing::TestCert;
 
@@ -52,35 +52,65 @@ TEST_F(DaneMatcherTest, Table) {
       {"3 1 2", Chain({&ee}), {ee.Tlsa(3, 1, 2)}, mx, true, 0},
       {"3 1 0", Chain({&ee}), {ee.Tlsa(3, 1, 0)}, mx, true, 0},
       {"3 0 0", Chain({&ee}), {ee.Tlsa(3, 0, 0)}, mx, true, 0},
-      {"3 1 1 ignores name and expiry", Chain({&expired}), {expired.Tlsa(3, 1, 1)},
-       {"unrelated.example"}, true, 0},
+      {"3 1 1 ignores name and expiry",
+       Chain({&expired}),
+       {expired.Tlsa(3, 1, 1)},
+       {"unrelated.example"},
+       true,
+       0},
       {"3 1 1 second record matches", Chain({&ee}), {bad256, ee.Tlsa(3, 1, 1)}, mx, true, 0},
       {"3 1 1 mismatch", Chain({&ee}), {bad256}, mx, false},
-      {"3 1 1 of another cert in chain is not EE", Chain({&leaf, &inter}),
-       {inter.Tlsa(3, 1, 1)}, mx, false},
+      {"3 1 1 of another cert in chain is not EE",
+       Chain({&leaf, &inter}),
+       {inter.Tlsa(3, 1, 1)},
+       mx,
+       false},
       {"2 1 1 root in chain", Chain({&leaf, &inter, &root}), {root.Tlsa(2, 1, 1)}, mx, true, 2},
       {"2 0 1 intermediate", Chain({&leaf, &inter}), {inter.Tlsa(2, 0, 1)}, mx, true, 1},
       {"2 1 1 wrong name", Chain({&wrong_name, &inter, &root}), {root.Tlsa(2, 1, 1)}, mx, false},
-      {"2 1 1 second reference name", Chain({&wrong_name, &inter}), {inter.Tlsa(2, 1, 1)},
-       {"base.example", "www.example"}, true, 1},
-      {"2 1 1 wildcard leftmost label", Chain({&wildcard, &inter}), {inter.Tlsa(2, 1, 1)},
-       {"mx.example.com"}, true, 1},
-      {"2 1 1 wildcard covers one label only", Chain({&wildcard, &inter}), {inter.Tlsa(2, 1, 1)},
-       {"a.mx.example.com"}, false},
-      {"2 1 1 partial wildcard refused", Chain({&partial, &inter}), {inter.Tlsa(2, 1, 1)},
-       {"mx.example.com"}, false},
+      {"2 1 1 second reference name",
+       Chain({&wrong_name, &inter}),
+       {inter.Tlsa(2, 1, 1)},
+       {"base.example", "www.example"},
+       true,
+       1},
+      {"2 1 1 wildcard leftmost label",
+       Chain({&wildcard, &inter}),
+       {inter.Tlsa(2, 1, 1)},
+       {"mx.example.com"},
+       true,
+       1},
+      {"2 1 1 wildcard covers one label only",
+       Chain({&wildcard, &inter}),
+       {inter.Tlsa(2, 1, 1)},
+       {"a.mx.example.com"},
+       false},
+      {"2 1 1 partial wildcard refused",
+       Chain({&partial, &inter}),
+       {inter.Tlsa(2, 1, 1)},
+       {"mx.example.com"},
+       false},
       {"2 1 1 CN when no SAN", Chain({&cn_only, &inter}), {inter.Tlsa(2, 1, 1)}, mx, true, 1},
-      {"2 1 1 CN ignored when SAN present", Chain({&cn_but_san, &inter}),
-       {inter.Tlsa(2, 1, 1)}, mx, false},
+      {"2 1 1 CN ignored when SAN present",
+       Chain({&cn_but_san, &inter}),
+       {inter.Tlsa(2, 1, 1)},
+       mx,
+       false},
       {"2 1 1 TA digest not sent", Chain({&leaf, &inter}), {root.Tlsa(2, 1, 1)}, mx, false},
       // A bare TA key is reported at the depth of the certificate it signed.
       {"2 1 0 TA key not sent", Chain({&leaf, &inter}), {root.Tlsa(2, 1, 0)}, mx, true, 1},
-      {"2 1 1 expired leaf", Chain({&expired_ta_leaf, &inter}), {inter.Tlsa(2, 1, 1)}, mx,
+      {"2 1 1 expired leaf", Chain({&expired_ta_leaf, &inter}), {inter.Tlsa(2, 1, 1)}, mx, false},
+      {"digest agility: weak matches, strong does not",
+       Chain({&ee}),
+       {ee.Tlsa(3, 1, 1), bad512},
+       mx,
        false},
-      {"digest agility: weak matches, strong does not", Chain({&ee}),
-       {ee.Tlsa(3, 1, 1), bad512}, mx, false},
-      {"digest agility: strong matches, weak does not", Chain({&ee}),
-       {bad256, ee.Tlsa(3, 1, 2)}, mx, true, 0},
+      {"digest agility: strong matches, weak does not",
+       Chain({&ee}),
+       {bad256, ee.Tlsa(3, 1, 2)},
+       mx,
+       true,
+       0},
       {"digest agility per selector", Chain({&ee}), {ee.Tlsa(3, 0, 1), bad512}, mx, true, 0},
       {"only PKIX records", Chain({&ee}), {ee.Tlsa(1, 1, 1), ee.Tlsa(0, 1, 1)}, mx, false},
       {"no records", Chain({&ee}), {}, mx, false},
@@ -101,8 +131,8 @@ TEST_F(DaneMatcherTest, Table) {
 TEST_F(DaneMatcherTest, ReportsTheRecordThatMatched) {
   const TestCert ee = Issue({"ee"});
   const TlsaRecord want = ee.Tlsa(3, 1, 1);
-  absl::StatusOr<MatchResult> got =
-      matcher_->Match(Chain({&ee}), {TlsaRecord{3, 1, 1, std::string(32, 'z')}, want}, {"a.example"});
+  absl::StatusOr<MatchResult> got = matcher_->Match(
+      Chain({&ee}), {TlsaRecord{3, 1, 1, std::string(32, 'z')}, want}, {"a.example"});
   ASSERT_TRUE(got.ok());
   ASSERT_TRUE(got->matched);
   EXPECT_EQ(*got->record, want);
@@ -125,10 +155,12 @@ TEST(DaneMatcherCacheTest, EachMatcherOwnsItsBoundedCache) {
 
 TEST_F(DaneMatcherTest, RejectsBadChainsAndArguments) {
   const TestCert ee = Issue({"ee"});
-  EXPECT_TRUE(absl::IsInvalidArgument(matcher_->Match({}, {ee.Tlsa(3, 1, 1)}, {"a.example"}).status()));
+  EXPECT_TRUE(
+      absl::IsInvalidArgument(matcher_->Match({}, {ee.Tlsa(3, 1, 1)}, {"a.example"}).status()));
   EXPECT_TRUE(absl::IsInvalidArgument(
       matcher_->Match({"not der"}, {ee.Tlsa(3, 1, 1)}, {"a.example"}).status()));
-  EXPECT_TRUE(absl::IsInvalidArgument(matcher_->Match(Chain({&ee}), {ee.Tlsa(3, 1, 1)}, {}).status()));
+  EXPECT_TRUE(
+      absl::IsInvalidArgument(matcher_->Match(Chain({&ee}), {ee.Tlsa(3, 1, 1)}, {}).status()));
 }
 
 TEST_F(DaneMatcherTest, ExactRecordThatIsNotAKeyIsUnusable) {
@@ -152,10 +184,10 @@ TEST_F(DaneMatcherTest, ClassifyAgreesWithOpenSslOnExactRecords) {
       {3, 1, 0, spki},
       {2, 0, 0, cert},
       {3, 1, 0, std::string("\x30\x03\x02\x01\x00", 5)},  // a SEQUENCE, no SPKI
-      {3, 0, 0, spki},                                        // an SPKI, no certificate
-      {3, 1, 0, cert},                                        // a certificate, no SPKI
-      {3, 1, 0, spki.substr(0, spki.size() - 1)},             // truncated
-      {3, 0, 0, cert + std::string(1, '\0')},                // trailing octet
+      {3, 0, 0, spki},                                    // an SPKI, no certificate
+      {3, 1, 0, cert},                                    // a certificate, no SPKI
+      {3, 1, 0, spki.substr(0, spki.size() - 1)},         // truncated
+      {3, 0, 0, cert + std::string(1, '\0')},             // trailing octet
   };
   for (const TlsaRecord& record : rows) {
     const bool classified = Classify(record).usable;

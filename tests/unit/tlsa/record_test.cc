@@ -52,8 +52,7 @@ std::string Spki(size_t key_octets = 65) {
 }
 
 std::string Certificate() {
-  return Seq(Seq(Tlv(0x02, "\x01") + Spki()) + Seq(kEcdsaSha256Oid) +
-             Bits(std::string(70, 'x')));
+  return Seq(Seq(Tlv(0x02, "\x01") + Spki()) + Seq(kEcdsaSha256Oid) + Bits(std::string(70, 'x')));
 }
 
 TEST(ClassifyTest, Table) {
@@ -73,30 +72,41 @@ TEST(ClassifyTest, Table) {
       {"3 0 0 a certificate", {3, 0, 0, Certificate()}, true, ""},
       {"3 1 0 a SubjectPublicKeyInfo", {3, 1, 0, Spki()}, true, ""},
       {"3 1 0 long form lengths", {3, 1, 0, Spki(400)}, true, ""},
-      {"2 1 0 algorithm without parameters", {2, 1, 0, Seq(Seq(kEcOid) + Bits("k"))},
-       true, ""},
+      {"2 1 0 algorithm without parameters", {2, 1, 0, Seq(Seq(kEcOid) + Bits("k"))}, true, ""},
       // RFC 7671 §9: malformed records are unusable, discarded before the
       // rest (OpenSSL would drop them at match time: a host that never
       // authenticates).
-      {"3 1 0 a SEQUENCE that is no SPKI", {3, 1, 0, Der(100)}, false,
+      {"3 1 0 a SEQUENCE that is no SPKI",
+       {3, 1, 0, Der(100)},
+       false,
        "not a DER SubjectPublicKeyInfo"},
       {"3 1 0 a certificate is no SPKI", {3, 1, 0, Certificate()}, false, "SubjectPublicKeyInfo"},
       {"3 0 0 an SPKI is no certificate", {3, 0, 0, Spki()}, false, "not a DER certificate"},
       {"2 0 0 a SEQUENCE of zeros", {2, 0, 0, Der(300)}, false, "not a DER certificate"},
-      {"3 1 0 an element after the key", {3, 1, 0, Seq(Seq(kEcOid) + Bits("k") +
-                                                       Tlv(0x05, ""))},
-       false, "SubjectPublicKeyInfo"},
-      {"3 1 0 algorithm is not an OID", {3, 1, 0, Seq(Seq(Tlv(0x02, "\x01")) +
-                                                     Bits("k"))},
-       false, "SubjectPublicKeyInfo"},
-      {"3 1 0 unused bits past 7", {3, 1, 0, Seq(Seq(kEcOid) + Tlv(0x03, "\x08k"))}, false,
+      {"3 1 0 an element after the key",
+       {3, 1, 0, Seq(Seq(kEcOid) + Bits("k") + Tlv(0x05, ""))},
+       false,
        "SubjectPublicKeyInfo"},
-      {"3 1 0 empty bit string", {3, 1, 0, Seq(Seq(kEcOid) + Tlv(0x03, ""))}, false,
+      {"3 1 0 algorithm is not an OID",
+       {3, 1, 0, Seq(Seq(Tlv(0x02, "\x01")) + Bits("k"))},
+       false,
        "SubjectPublicKeyInfo"},
-      {"3 1 0 a length past the end", {3, 1, 0, Spki().substr(0, 40)}, false,
+      {"3 1 0 unused bits past 7",
+       {3, 1, 0, Seq(Seq(kEcOid) + Tlv(0x03, "\x08k"))},
+       false,
+       "SubjectPublicKeyInfo"},
+      {"3 1 0 empty bit string",
+       {3, 1, 0, Seq(Seq(kEcOid) + Tlv(0x03, ""))},
+       false,
+       "SubjectPublicKeyInfo"},
+      {"3 1 0 a length past the end",
+       {3, 1, 0, Spki().substr(0, 40)},
+       false,
        "SubjectPublicKeyInfo"},
       {"3 1 0 length with a leading zero octet",
-       {3, 1, 0, std::string("\x30\x82\x00\x80", 4) + std::string(0x80, '\0')}, false, "SubjectPublicKeyInfo"},
+       {3, 1, 0, std::string("\x30\x82\x00\x80", 4) + std::string(0x80, '\0')},
+       false,
+       "SubjectPublicKeyInfo"},
       {"PKIX-TA", {0, 1, 1, d32}, false, "PKIX"},
       {"PKIX-EE", {1, 1, 1, d32}, false, "PKIX"},
       {"unknown usage", {4, 1, 1, d32}, false, "unknown usage 4"},
@@ -109,7 +119,9 @@ TEST(ClassifyTest, Table) {
       {"exact not DER", {3, 1, 0, "hello"}, false, "not a DER"},
       {"exact DER trailing", {3, 1, 0, Der(10) + "x"}, false, "not a DER"},
       {"exact DER truncated", {3, 1, 0, Der(10).substr(0, 8)}, false, "not a DER"},
-      {"exact DER non-minimal length", {3, 1, 0, "\x30\x81\x05" + std::string(5, '\0')}, false,
+      {"exact DER non-minimal length",
+       {3, 1, 0, "\x30\x81\x05" + std::string(5, '\0')},
+       false,
        "not a DER"},
   };
   for (const Row& row : rows) {
