@@ -50,13 +50,12 @@ class Call {
   AuditRecord& record() { return record_; }
   grpc::ServerUnaryReactor* reactor() { return reactor_; }
 
-  // Whether the client has given up: its deadline passed, or it cancelled
-  // or went away (IsCancelled is valid at any time in the callback API, and
-  // the engine asks only before it finishes the call).
-  engine::Cancelled Cancellation() const {
-    return [context = context_, deadline = context_->deadline()] {
-      return std::chrono::system_clock::now() >= deadline || context->IsCancelled();
-    };
+  // Whether the client has given up: its deadline has passed (the server
+  // learns of it only when the client's cancellation arrives), or it
+  // cancelled or went away (IsCancelled is valid at any time in the callback
+  // API).
+  bool GivenUp() const {
+    return std::chrono::system_clock::now() >= context_->deadline() || context_->IsCancelled();
   }
 
   // Refuses a malformed request: INVALID_ARGUMENT with the field and why.
@@ -83,7 +82,7 @@ class Call {
   grpc::ServerUnaryReactor* Finish(const grpc::Status& status) {
     const absl::Duration latency = absl::Now() - start_;
     record_.latency = latency;
-    if (context_->IsCancelled()) metrics_.RecordCancelled(rpc_);
+    if (GivenUp()) metrics_.RecordCancelled(rpc_);
     audit_.Write(record_);
     metrics_.RecordRpc(rpc_, status.error_code(), latency);
     metrics_.RpcFinished();
@@ -154,7 +153,7 @@ grpc::ServerUnaryReactor* ValidatorService::ResolvePolicy(grpc::CallbackServerCo
         }
         call->Decided(policy.action, policy.reason, expire);
       },
-      call->Cancellation());
+      [call] { return call->GivenUp(); });
   return reactor;
 }
 
@@ -183,7 +182,7 @@ grpc::ServerUnaryReactor* ValidatorService::VerifyPeer(grpc::CallbackServerConte
         call->Decided(verdict.action, verdict.reason,
                       verdict.host ? verdict.host->tlsa_signatures_expire : absl::InfiniteFuture());
       },
-      call->Cancellation());
+      [call] { return call->GivenUp(); });
   return reactor;
 }
 
