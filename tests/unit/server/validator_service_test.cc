@@ -108,8 +108,8 @@ class ValidatorServiceTest : public ::testing::Test {
     builder.RegisterService(&service_);
     server_ = builder.BuildAndStart();
     ASSERT_NE(server_, nullptr);
-    stub_ = v1::Validator::NewStub(grpc::CreateChannel(absl::StrCat("127.0.0.1:", port_),
-                                                       grpc::InsecureChannelCredentials()));
+    stub_ = v1::Validator::NewStub(
+        grpc::CreateChannel(absl::StrCat("127.0.0.1:", port_), grpc::InsecureChannelCredentials()));
   }
   void TearDown() override { server_->Shutdown(); }
 
