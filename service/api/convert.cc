@@ -53,7 +53,8 @@ absl::StatusOr<PolicyQuery> ValidateRequest(const v1::ResolvePolicyRequest& requ
   return query;
 }
 
-absl::StatusOr<PeerQuery> ValidateRequest(const v1::VerifyPeerRequest& request) {
+absl::StatusOr<PeerQuery> ValidateRequest(const v1::VerifyPeerRequest& request,
+                                          const ChainCheck& check_chain) {
   PeerQuery query;
   absl::StatusOr<std::string> domain = dns::CanonicalMailName(request.domain(), "domain");
   if (!domain.ok()) return domain.status();
@@ -62,7 +63,7 @@ absl::StatusOr<PeerQuery> ValidateRequest(const v1::VerifyPeerRequest& request) 
   absl::StatusOr<uint16_t> port = ValidatePort(request.port());
   if (!port.ok()) return port.status();
   query.chain.assign(request.chain().begin(), request.chain().end());
-  if (absl::Status s = tlsa::CheckChain(query.chain); !s.ok()) return s;
+  if (absl::Status s = check_chain(query.chain); !s.ok()) return s;
   query.domain = *std::move(domain);
   query.mx_host = *std::move(mx_host);
   query.port = *port;

@@ -5,6 +5,7 @@
 #define DANEGATE_SERVICE_API_CONVERT_H_
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include "absl/strings/string_view.h"
 
@@ -31,7 +32,12 @@ struct PeerQuery {
 
 // Returns the validated query, or InvalidArgument naming the field and why.
 absl::StatusOr<PolicyQuery> ValidateRequest(const v1::ResolvePolicyRequest& request);
-absl::StatusOr<PeerQuery> ValidateRequest(const v1::VerifyPeerRequest& request);
+// Checks the chain with `check_chain`: tlsa::CheckChain, or in danegated the
+// matcher's DaneMatcher::CheckChain, which parses through its cache (the
+// same certificates are matched again and again).
+using ChainCheck = std::function<absl::Status(const tlsa::DerChain&)>;
+absl::StatusOr<PeerQuery> ValidateRequest(const v1::VerifyPeerRequest& request,
+                                          const ChainCheck& check_chain = tlsa::CheckChain);
 
 // Returns the port a request asked for: 0 means 25; 1..65535 is kept.
 absl::StatusOr<uint16_t> ValidatePort(uint32_t port);

@@ -93,7 +93,7 @@ int Serve(const ServerConfig& config, sigset_t& stop_signals) {
   InstrumentedResolver upstream(dispatched, metrics);
   dns::CachingResolver cache(upstream, config.cache);
   engine::DaneEngine engine(cache, **matcher, config.engine);
-  ValidatorService service(engine, metrics, **audit, config.max_request_bytes);
+  ValidatorService service(engine, **matcher, metrics, **audit, config.max_request_bytes);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();

@@ -166,7 +166,8 @@ grpc::ServerUnaryReactor* ValidatorService::VerifyPeer(grpc::CallbackServerConte
   if (!parsed.ok()) return call->Refuse(parsed);
   call->record().domain = request.domain().substr(0, 300);
   call->record().mx_host = request.mx_host().substr(0, 300);
-  absl::StatusOr<api::PeerQuery> query = api::ValidateRequest(request);
+  absl::StatusOr<api::PeerQuery> query = api::ValidateRequest(
+      request, [this](const tlsa::DerChain& chain) { return matcher_.CheckChain(chain); });
   if (!query.ok()) return call->Refuse(query.status());
   call->record().domain = query->domain;
   call->record().mx_host = query->mx_host;

@@ -28,9 +28,13 @@ using RawValidatorService = v1::Validator::WithRawCallbackMethod_ResolvePolicy<
 class ValidatorService final : public RawValidatorService {
  public:
   // All references must outlive the service.
-  ValidatorService(engine::DaneEngine& engine, Metrics& metrics, AuditLog& audit,
-                   size_t max_request_bytes)
-      : engine_(engine), metrics_(metrics), audit_(audit), max_request_bytes_(max_request_bytes) {}
+  ValidatorService(engine::DaneEngine& engine, const tlsa::DaneMatcher& matcher, Metrics& metrics,
+                   AuditLog& audit, size_t max_request_bytes)
+      : engine_(engine),
+        matcher_(matcher),
+        metrics_(metrics),
+        audit_(audit),
+        max_request_bytes_(max_request_bytes) {}
 
   grpc::ServerUnaryReactor* ResolvePolicy(grpc::CallbackServerContext* context,
                                           const grpc::ByteBuffer* request,
@@ -41,6 +45,7 @@ class ValidatorService final : public RawValidatorService {
 
  private:
   engine::DaneEngine& engine_;
+  const tlsa::DaneMatcher& matcher_;
   Metrics& metrics_;
   AuditLog& audit_;
   const size_t max_request_bytes_;

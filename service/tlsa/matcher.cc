@@ -119,6 +119,10 @@ absl::StatusOr<MatchResult> DaneMatcher::Match(
   return result;
 }
 
+absl::Status DaneMatcher::CheckChain(const DerChain& chain) const {
+  return ParseChain(chain, &state_->certificates).status();
+}
+
 ParsedCertificateCacheStats DaneMatcher::CertificateCacheStats() const {
   return state_->certificates.Stats();
 }

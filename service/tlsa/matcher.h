@@ -40,6 +40,10 @@ class DaneMatcher {
   absl::StatusOr<MatchResult> Match(const DerChain& chain, const std::vector<TlsaRecord>& records,
                                     const std::vector<std::string>& reference_names) const;
 
+  // tlsa::CheckChain, parsing through the matcher's cache: the edge check
+  // of a request costs what the match will cost again, once.
+  absl::Status CheckChain(const DerChain& chain) const;
+
   // The figures of its cache of parsed certificates.
   ParsedCertificateCacheStats CertificateCacheStats() const;
 

@@ -129,7 +129,7 @@ class ValidatorServiceTest : public ::testing::Test {
   engine::DaneEngine engine_{resolver_, *matcher_};
   server::Metrics metrics_;
   std::unique_ptr<AuditLog> audit_ = *AuditLog::Open("");
-  ValidatorService service_{engine_, metrics_, *audit_, 64 * 1024};
+  ValidatorService service_{engine_, *matcher_, metrics_, *audit_, 64 * 1024};
   int port_ = 0;
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<v1::Validator::Stub> stub_;
