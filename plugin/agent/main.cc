@@ -136,9 +136,8 @@ std::variant<AgentConfig, int> ParseFlags(int argc, char** argv) {
   if (!args->empty()) return Usage(absl::StrCat("unexpected argument '", (*args)[0], "'"));
   if (c.listen.empty()) return Usage("--listen is required");
   if (c.remote.server.empty()) return Usage("--server is required");
-  if (c.probe.helo_name.empty() || c.probe.helo_name.size() > 255 ||
-      c.probe.helo_name.find_first_of(" \t\r\n") != std::string::npos) {
-    return Usage("--helo-name must be a host name");
+  if (absl::Status helo = smtp::CheckHeloName("--helo-name", c.probe.helo_name); !helo.ok()) {
+    return Usage(std::string(helo.message()));
   }
   c.socketmap.socket_mode = static_cast<unsigned>(c.socket_mode);
   c.probe.port = static_cast<uint16_t>(c.smtp_port);

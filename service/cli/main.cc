@@ -573,9 +573,8 @@ int Run(const std::vector<std::string>& argv) {
   if (verb_name == "tlsa" && o.cert.empty() == o.host.empty()) {
     return usage_error("needs --cert or --host");
   }
-  if (o.helo_name.empty() || o.helo_name.size() > 255 ||
-      o.helo_name.find_first_of(" \t\r\n") != std::string::npos) {
-    return usage_error("--helo-name: want a host name");
+  if (absl::Status helo = smtp::CheckHeloName("--helo-name", o.helo_name); !helo.ok()) {
+    return usage_error(std::string(helo.message()));
   }
   if (asks && o.local == !o.remote.server.empty()) {
     return usage_error("give either --server=HOST:PORT or --local");

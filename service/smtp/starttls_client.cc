@@ -147,6 +147,14 @@ const char* FailureName(Failure failure) {
   return "unknown";
 }
 
+absl::Status CheckHeloName(absl::string_view flag, absl::string_view name) {
+  if (name.empty() || name.size() > 255 || name.find_first_of(" \t\r\n") != name.npos) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(flag, " '", name, "': want a host name (no spaces, at most 255 characters)"));
+  }
+  return absl::OkStatus();
+}
+
 Session StartTls(const common::SocketAddress& address, const std::string& sni,
                  const std::string& helo_name, absl::Time deadline) {
   absl::StatusOr<Socket> socket = common::ConnectStream(

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "service/common/socket_address.h"
 #include "service/tlsa/chain.h"
@@ -38,6 +39,11 @@ struct Session {
   std::string protocol;  // when not failed: "TLSv1.3", ...
   std::string cipher;    // when not failed: the cipher suite's OpenSSL name
 };
+
+// Checks the name a client says in EHLO (`flag` names it in the error):
+// 1..255 characters, none of them space or a line break, which would end
+// or split the command.
+absl::Status CheckHeloName(absl::string_view flag, absl::string_view name);
 
 // Connects to `address`, reads the greeting, says EHLO `helo_name` and
 // STARTTLS, makes the handshake with SNI `sni`, keeps the chain and says

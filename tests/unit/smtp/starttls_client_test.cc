@@ -140,6 +140,17 @@ TEST(StartTlsTest, MisbehavingServers) {
   }
 }
 
+TEST(CheckHeloNameTest, Table) {
+  EXPECT_TRUE(CheckHeloName("--helo-name", "mx1.example.org").ok());
+  EXPECT_TRUE(CheckHeloName("--helo-name", std::string(255, 'a')).ok());
+  for (const std::string& bad : {std::string(), std::string(256, 'a'), std::string("a b"),
+                                 std::string("a\r\nRCPT"), std::string("a\tb")}) {
+    absl::Status got = CheckHeloName("--helo-name", bad);
+    EXPECT_TRUE(absl::IsInvalidArgument(got)) << bad;
+    EXPECT_THAT(std::string(got.message()), HasSubstr("--helo-name '")) << bad;
+  }
+}
+
 TEST(FetchStartTlsChainTest, NamesTheAddressInItsError) {
   ScriptedServer server({"> 554 go away\r\n"});
   FetchOptions options{.port = server.port(), .timeout = absl::Seconds(10)};
